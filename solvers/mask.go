@@ -1,0 +1,364 @@
+package solvers
+
+import (
+	"math"
+)
+
+// masked reports whether the layer has pruned weights.
+func (l *layer) masked() bool { return l.pruned > 0 }
+
+// captureScores reads, before the inner step, what the step's mask
+// updates need from the gradient: |w·g| for Taylor pruning, |g| for RigL
+// growth, and a copy of the weights for movement scores.
+func (s *Solver) captureScores() {
+	for _, g := range s.groups {
+		_, taylor := g.crit.(Taylor)
+		_, movement := g.crit.(Movement)
+		rigl := g.pendingRegrow && !g.regrow.random()
+		for _, l := range g.layers {
+			p := &s.params[l.param]
+			switch {
+			case taylor && g.pendingUpdate:
+				if p.w32 != nil {
+					taylorScores(l.gradScore, p.w32, p.g32)
+				} else {
+					taylorScores(l.gradScore, p.w64, p.g64)
+				}
+			case rigl:
+				if p.w32 != nil {
+					absScores(l.gradScore, p.g32)
+				} else {
+					absScores(l.gradScore, p.g64)
+				}
+			}
+			if movement {
+				if p.w32 != nil {
+					copyToFloat64(l.prev, p.w32)
+				} else {
+					copyToFloat64(l.prev, p.w64)
+				}
+			}
+		}
+	}
+}
+
+func taylorScores[T float](dst []float64, w, g []T) {
+	dst = dst[:len(w)]
+	for i := range w {
+		dst[i] = math.Abs(float64(w[i]) * float64(g[i]))
+	}
+}
+
+func absScores[T float](dst []float64, g []T) {
+	dst = dst[:len(g)]
+	for i, v := range g {
+		dst[i] = math.Abs(float64(v))
+	}
+}
+
+// accumulateMovement adds this step's movement to the movement scores.
+func (s *Solver) accumulateMovement() {
+	for _, g := range s.groups {
+		if _, ok := g.crit.(Movement); !ok {
+			continue
+		}
+		for _, l := range g.layers {
+			p := &s.params[l.param]
+			if p.w32 != nil {
+				accumulateMovement(l.movement, l.prev, p.w32)
+			} else {
+				accumulateMovement(l.movement, l.prev, p.w64)
+			}
+		}
+	}
+}
+
+// updateMasks runs the mask updates and regrowths planned for step t and
+// returns whether any ran and how many mask entries they changed.
+func (s *Solver) updateMasks(t int) (bool, int) {
+	updated, flips := false, 0
+	for _, g := range s.groups {
+		switch {
+		case g.pendingUpdate:
+			flips += s.prune(g)
+			updated = true
+		case g.pendingRegrow:
+			flips += s.regrowGroup(g, t)
+			updated = true
+		}
+	}
+	return updated, flips
+}
+
+// elementScores writes the criterion's score of every weight of l into
+// dst, with -Inf for weights already pruned.
+func (s *Solver) elementScores(g *pruneGroup, l *layer, dst []float64) {
+	p := &s.params[l.param]
+	switch g.crit.(type) {
+	case Magnitude:
+		if p.w32 != nil {
+			absScores(dst, p.w32)
+		} else {
+			absScores(dst, p.w64)
+		}
+	case Random:
+		for i := range dst {
+			dst[i] = s.rand.Float64()
+		}
+	case Movement:
+		copy(dst, l.movement)
+	case Taylor:
+		copy(dst, l.gradScore)
+	}
+	for i, v := range dst {
+		switch {
+		case !l.keep[i]:
+			dst[i] = math.Inf(-1)
+		case math.IsNaN(v):
+			dst[i] = math.Inf(1)
+		}
+	}
+}
+
+// prune recomputes the masks of g for its pending target and returns the
+// number of mask entries changed.
+func (s *Solver) prune(g *pruneGroup) int {
+	target := g.pendingTarget
+	if nm, ok := g.structure.(NM); ok {
+		flips := 0
+		for _, l := range g.layers {
+			s.elementScores(g, l, l.elScores)
+			flips += s.pruneNM(nm, l, target)
+		}
+		g.target, g.updated = target, true
+		return flips
+	}
+
+	for _, l := range g.layers {
+		unitScores := g.scores[l.offset : l.offset+l.units]
+		if l.unitOf == nil {
+			s.elementScores(g, l, unitScores)
+			continue
+		}
+		s.elementScores(g, l, l.elScores)
+		clear(unitScores)
+		for i, v := range l.elScores {
+			unitScores[l.unitOf[i]] += v
+		}
+	}
+
+	switch g.alloc {
+	case Global:
+		protected := 0
+		if !g.allowEmpty {
+			for _, l := range g.layers {
+				protected += protectFloor(l, g.scores[l.offset:l.offset+l.units])
+			}
+		}
+		k := min(roundCount(target, g.units), g.units-protected)
+		SelectSmallest(g.scores, k, g.scratch, g.pruned)
+	default:
+		if g.alloc == ERK {
+			erkCounts(g, target)
+		}
+		for j, l := range g.layers {
+			k := roundCount(target, l.units)
+			if g.alloc == ERK {
+				k = g.counts[j]
+			}
+			lo, hi := l.offset, l.offset+l.units
+			SelectSmallest(g.scores[lo:hi], k, g.scratch[lo:hi], g.pruned[lo:hi])
+		}
+	}
+
+	flips := 0
+	for _, l := range g.layers {
+		flips += s.applyUnits(l, g.pruned[l.offset:l.offset+l.units])
+	}
+	g.target, g.updated = target, true
+	return flips
+}
+
+// protectFloor gives +Inf to the best unit of a layer, or, for
+// unstructured layers, to the best weight of each output unit, so that
+// Global pruning never empties them. It returns the number protected.
+// Ties go to the lower index.
+func protectFloor(l *layer, scores []float64) int {
+	if l.outer == nil {
+		best := 0
+		for u, v := range scores {
+			if v > scores[best] {
+				best = u
+			}
+		}
+		scores[best] = math.Inf(1)
+		return 1
+	}
+	for o := range l.best {
+		l.best[o] = -1
+	}
+	for i, v := range scores {
+		o := l.outer[i]
+		if b := l.best[o]; b < 0 || v > scores[b] {
+			l.best[o] = i
+		}
+	}
+	n := 0
+	for _, b := range l.best {
+		if b >= 0 {
+			scores[b] = math.Inf(1)
+			n++
+		}
+	}
+	return n
+}
+
+// applyUnits sets the mask of l from the pruned units, zeros newly pruned
+// weights and returns the number of mask entries changed.
+func (s *Solver) applyUnits(l *layer, pruned []bool) int {
+	p := &s.params[l.param]
+	flips, count := 0, 0
+	for i := range l.keep {
+		u := i
+		if l.unitOf != nil {
+			u = int(l.unitOf[i])
+		}
+		keep := !pruned[u]
+		if keep != l.keep[i] {
+			flips++
+			l.keep[i] = keep
+		}
+		if !keep {
+			count++
+			if p.w32 != nil {
+				p.w32[i] = 0
+			} else {
+				p.w64[i] = 0
+			}
+		}
+	}
+	l.pruned, l.flips = count, flips
+	return flips
+}
+
+// pruneNM prunes min(round(s·M), M−N) weights of every run of M along the
+// axis: the lowest scores, ties to the lower position.
+func (s *Solver) pruneNM(nm NM, l *layer, target float64) int {
+	z := min(roundCount(target, nm.M), nm.M-nm.N)
+	p := &s.params[l.param]
+	flips, count := 0, 0
+	scores := l.elScores
+	order := l.runOrder
+	nmRuns(nm, l.shape, func(first, stride int) {
+		for j := range order {
+			order[j] = first + j*stride
+		}
+		// Selection sort of the z lowest scores to the front of order.
+		for a := 0; a < z; a++ {
+			best := a
+			for b := a + 1; b < len(order); b++ {
+				if scores[order[b]] < scores[order[best]] ||
+					(scores[order[b]] == scores[order[best]] && order[b] < order[best]) {
+					best = b
+				}
+			}
+			order[a], order[best] = order[best], order[a]
+		}
+		for j, i := range order {
+			keep := j >= z
+			if keep != l.keep[i] {
+				flips++
+				l.keep[i] = keep
+			}
+			if !keep {
+				count++
+				if p.w32 != nil {
+					p.w32[i] = 0
+				} else {
+					p.w64[i] = 0
+				}
+			}
+		}
+	})
+	l.pruned, l.flips = count, flips
+	return flips
+}
+
+// erkCounts fills g.counts with the pruned units of each layer for target
+// s under ERK allocation: density εₗ·erkₗ per layer, layers whose density
+// would exceed 1 kept dense, and the total round(s·N) apportioned by
+// largest remainder (ties to the lower layer index).
+func erkCounts(g *pruneGroup, target float64) {
+	for j, l := range g.layers {
+		sum, prod := 0.0, 1.0
+		for _, d := range l.shape {
+			sum += float64(d)
+			prod *= float64(d)
+		}
+		g.erk[j] = sum / prod
+		g.dense[j] = false
+	}
+	total := roundCount(target, g.units)
+	keepTotal := float64(g.units - total)
+	var eps float64
+	for {
+		rest, denom := keepTotal, 0.0
+		for j, l := range g.layers {
+			if g.dense[j] {
+				rest -= float64(l.units)
+			} else {
+				denom += g.erk[j] * float64(l.units)
+			}
+		}
+		if denom == 0 {
+			eps = 0
+			break
+		}
+		eps = rest / denom
+		worst := -1
+		for j := range g.layers {
+			if !g.dense[j] && eps*g.erk[j] > 1 && (worst < 0 || g.erk[j] > g.erk[worst]) {
+				worst = j
+			}
+		}
+		if worst < 0 {
+			break
+		}
+		g.dense[worst] = true
+	}
+
+	assigned := 0
+	for j, l := range g.layers {
+		if g.dense[j] {
+			g.counts[j], g.erk[j] = 0, -1
+			continue
+		}
+		ideal := float64(l.units) * (1 - eps*g.erk[j])
+		ideal = min(max(ideal, 0), float64(l.units))
+		g.counts[j] = int(math.Floor(ideal))
+		g.erk[j] = ideal - math.Floor(ideal) // remainder
+		assigned += g.counts[j]
+	}
+	for assigned < total {
+		best := -1
+		for j, l := range g.layers {
+			if g.counts[j] < l.units && g.erk[j] >= 0 && (best < 0 || g.erk[j] > g.erk[best]) {
+				best = j
+			}
+		}
+		if best < 0 {
+			break
+		}
+		g.counts[best]++
+		g.erk[best] = -1
+		assigned++
+	}
+	for assigned > total {
+		for j := len(g.layers) - 1; j >= 0 && assigned > total; j-- {
+			if g.counts[j] > 0 {
+				g.counts[j]--
+				assigned--
+			}
+		}
+	}
+}

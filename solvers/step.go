@@ -1,0 +1,544 @@
+package solvers
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/regsched/regsched/graphs"
+	"github.com/regsched/regsched/schedules"
+)
+
+type dtypeKind int
+
+const (
+	noType dtypeKind = iota
+	f32
+	f64
+)
+
+func (d dtypeKind) String() string {
+	switch d {
+	case f32:
+		return "float32"
+	case f64:
+		return "float64"
+	}
+	return "none"
+}
+
+// param is one entry of the model list as the solver tracks it.
+type param struct {
+	vg     gorgonia.ValueGrad
+	node   *gorgonia.Node // nil when the entry is not a node
+	name   string
+	scalar bool
+	size   int
+	keep   []bool // nil when the parameter is not pruned
+	layer  *layer
+	group  *pruneGroup
+	key    string // "sparsity/<name>"
+
+	// Refreshed by check at every step.
+	w32, g32 []float32
+	w64, g64 []float64
+	dense    *tensor.Dense
+	gradSq   float64
+}
+
+// Step performs one solver step on model, in this order:
+//
+//  1. check every gradient (finite, weight's shape and type) and the
+//     parameter list (the same entries in the same order as at the first
+//     Step); on any failure return an error and change nothing;
+//  2. zero the gradients of pruned weights;
+//  3. run the inner solver with the learning rate η(t);
+//  4. apply each proximal term's prox with threshold η(t)·λ(t);
+//  5. re-apply the masks, then update or regrow them where the pruning
+//     schedule says so, so that pruned weights are exactly 0;
+//  6. measure the signals (sparsity, norms, penalty values), let the
+//     adaptive policies move, and write λ(t+1) into the coefficient
+//     nodes for the next forward pass;
+//  7. record the metrics and pass them to the Recorder.
+//
+// Scores that need the gradient (Taylor pruning, RigL regrowth) are read
+// between 1 and 2, because Gorgonia's solvers zero the gradient. An error
+// from the inner solver itself is returned as is; the weights it already
+// changed stay changed.
+func (s *Solver) Step(model []gorgonia.ValueGrad) error {
+	firstBind := !s.bound
+	if firstBind {
+		if err := s.bind(model); err != nil {
+			return err
+		}
+	}
+	if err := s.check(model); err != nil {
+		if firstBind {
+			s.bound = false
+		}
+		return err
+	}
+	t := s.step
+
+	eta, err := s.learnRateAt(t)
+	if err != nil {
+		return err
+	}
+	for i := range s.terms {
+		if s.terms[i].lambda, err = s.lambdaAt(i, t); err != nil {
+			return errors.Wrap(err, "solvers: Step")
+		}
+	}
+	for _, g := range s.groups {
+		if err := g.plan(t); err != nil {
+			return err
+		}
+	}
+
+	// Nothing has changed up to here.
+	s.captureScores()
+	s.maskGradients()
+
+	if s.etaSched != nil {
+		setLearnRate(s.inner, eta)
+	}
+	if err := s.inner.Step(model); err != nil {
+		return errors.Wrap(err, "solvers: Step: inner solver")
+	}
+
+	masked, err := s.proxStep(eta)
+	if err != nil {
+		return err
+	}
+	for i := range s.params {
+		p := &s.params[i]
+		if p.keep != nil && !masked[i] {
+			if p.w32 != nil {
+				applyMask(p.w32, p.keep)
+			} else {
+				applyMask(p.w64, p.keep)
+			}
+		}
+	}
+	s.accumulateMovement()
+	updated, flips := s.updateMasks(t)
+
+	s.measure(t, eta, updated, flips)
+	s.advancePolicies(t)
+	s.step++
+	// An invalid λ(t+1) is left unwritten, and the next Step reports it.
+	_ = s.writeCoefficients(s.step)
+
+	if s.recorder != nil {
+		s.recorder.Record(&s.metrics)
+	}
+	return nil
+}
+
+func (s *Solver) learnRateAt(t int) (float64, error) {
+	if s.etaSched == nil {
+		return s.eta, nil
+	}
+	eta := s.etaSched.At(t)
+	if !(eta > 0) || math.IsInf(eta, 1) {
+		return 0, errors.Errorf("solvers: Step: learning rate at step %d (%v) is not "+
+			"positive and finite", t, eta)
+	}
+	return eta, nil
+}
+
+// bind records the parameter list of the first Step and resolves the
+// pruned and penalised weights to positions in it.
+func (s *Solver) bind(model []gorgonia.ValueGrad) error {
+	if len(model) == 0 {
+		return errors.New("solvers: Step: the parameter list is empty")
+	}
+	params := make([]param, len(model))
+	for i, vg := range model {
+		if vg == nil {
+			return errors.Errorf("solvers: Step: parameter %d is nil", i)
+		}
+		p := &params[i]
+		p.vg = vg
+		p.node, _ = vg.(*gorgonia.Node)
+		if nm, ok := vg.(gorgonia.Namer); ok {
+			p.name = nm.Name()
+		} else {
+			p.name = fmt.Sprintf("parameter %d", i)
+		}
+		p.key = "sparsity/" + p.name
+	}
+	find := func(n *gorgonia.Node) int {
+		for i := range params {
+			if params[i].node == n {
+				return i
+			}
+		}
+		return -1
+	}
+
+	for _, g := range s.groups {
+		for _, l := range g.layers {
+			i := find(l.node)
+			if i < 0 {
+				return errors.Errorf("solvers: Step: pruned parameter %q is not in the "+
+					"parameter list", l.name)
+			}
+			if params[i].keep != nil {
+				return errors.Errorf("solvers: Step: parameter %q is pruned twice", l.name)
+			}
+			l.param = i
+			params[i].keep, params[i].layer, params[i].group = l.keep, l, g
+		}
+	}
+	for k := range s.terms {
+		t := &s.terms[k]
+		t.param = find(t.entry.W)
+		if t.param < 0 && t.entry.Mode == graphs.Proximal {
+			return errors.Errorf("solvers: Step: weight %q of proximal term %q is not in "+
+				"the parameter list", t.entry.W.Name(), t.entry.Name)
+		}
+	}
+
+	s.params = params
+	s.bound = true
+	s.initMetrics()
+	return nil
+}
+
+// sameParam reports whether a and b are the same parameter: the same
+// node, or equal values of a comparable type.
+func sameParam(a, b gorgonia.ValueGrad) bool {
+	na, okA := a.(*gorgonia.Node)
+	nb, okB := b.(*gorgonia.Node)
+	if okA || okB {
+		return okA && okB && na == nb
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
+}
+
+// check validates model against the bound parameter list and refreshes
+// each parameter's data slices. It changes nothing the caller can see.
+func (s *Solver) check(model []gorgonia.ValueGrad) error {
+	if len(model) != len(s.params) {
+		return errors.Errorf("solvers: Step: the parameter list has %d entries, but the "+
+			"first Step had %d; the list must not change", len(model), len(s.params))
+	}
+	s.dtype = noType
+	for i, vg := range model {
+		p := &s.params[i]
+		if !sameParam(vg, p.vg) {
+			return errors.Errorf("solvers: Step: entry %d of the parameter list is not %q "+
+				"as at the first Step; the list must not change", i, p.name)
+		}
+		if err := s.checkParam(p); err != nil {
+			return err
+		}
+	}
+	for _, t := range s.terms {
+		if t.param >= 0 && t.entry.Mode == graphs.Proximal && s.params[t.param].scalar {
+			return errors.Errorf("solvers: Step: proximal term %q needs a tensor weight, "+
+				"but %q is a scalar", t.entry.Name, s.params[t.param].name)
+		}
+	}
+	return nil
+}
+
+func (s *Solver) checkParam(p *param) error {
+	w := p.vg.Value()
+	g, err := p.vg.Grad()
+	if err != nil {
+		return errors.Wrapf(err, "solvers: Step: no gradient for %q", p.name)
+	}
+	var kind dtypeKind
+	switch wv := w.(type) {
+	case *tensor.Dense:
+		gv, ok := g.(*tensor.Dense)
+		if !ok {
+			return errors.Errorf("solvers: Step: gradient of %q is a %T, but its weight is "+
+				"a *tensor.Dense", p.name, g)
+		}
+		if !wv.Shape().Eq(gv.Shape()) {
+			return errors.Errorf("solvers: Step: gradient of %q has shape %v, but its "+
+				"weight has shape %v", p.name, gv.Shape(), wv.Shape())
+		}
+		if wv.Dtype() != gv.Dtype() {
+			return errors.Errorf("solvers: Step: gradient of %q is %v, but its weight is "+
+				"%v; mixed float types are not supported", p.name, gv.Dtype(), wv.Dtype())
+		}
+		if !wv.IsNativelyAccessible() || !gv.IsNativelyAccessible() {
+			return errors.Errorf("solvers: Step: %q is not in Go memory", p.name)
+		}
+		p.dense, p.scalar, p.size = wv, false, wv.Shape().TotalSize()
+		p.w32, p.g32, p.w64, p.g64 = nil, nil, nil, nil
+		switch wv.Dtype() {
+		case tensor.Float32:
+			kind, p.w32, p.g32 = f32, wv.Float32s(), gv.Float32s()
+		case tensor.Float64:
+			kind, p.w64, p.g64 = f64, wv.Float64s(), gv.Float64s()
+		default:
+			return errors.Errorf("solvers: Step: %q is %v; only float32 and float64 are "+
+				"supported", p.name, wv.Dtype())
+		}
+		if p.layer != nil && !wv.Shape().Eq(p.layer.shape) {
+			return errors.Errorf("solvers: Step: %q has shape %v, but its mask was built "+
+				"for %v", p.name, wv.Shape(), p.layer.shape)
+		}
+	case *gorgonia.F32:
+		gv, ok := g.(*gorgonia.F32)
+		if !ok {
+			return errors.Errorf("solvers: Step: gradient of %q is a %T, but its weight is "+
+				"a float32 scalar", p.name, g)
+		}
+		kind, p.scalar, p.size, p.dense = f32, true, 1, nil
+		p.w32, p.g32, p.w64, p.g64 = nil, nil, nil, nil
+		if v := float64(*gv); v-v != 0 {
+			return errors.Errorf("solvers: Step: gradient of %q is %v", p.name, v)
+		}
+		p.gradSq = float64(*gv) * float64(*gv)
+	case *gorgonia.F64:
+		gv, ok := g.(*gorgonia.F64)
+		if !ok {
+			return errors.Errorf("solvers: Step: gradient of %q is a %T, but its weight is "+
+				"a float64 scalar", p.name, g)
+		}
+		kind, p.scalar, p.size, p.dense = f64, true, 1, nil
+		p.w32, p.g32, p.w64, p.g64 = nil, nil, nil, nil
+		if v := float64(*gv); v-v != 0 {
+			return errors.Errorf("solvers: Step: gradient of %q is %v", p.name, v)
+		}
+		p.gradSq = float64(*gv) * float64(*gv)
+	default:
+		return errors.Errorf("solvers: Step: weight of %q is a %T; only *tensor.Dense, "+
+			"*gorgonia.F32 and *gorgonia.F64 are supported", p.name, w)
+	}
+	if s.dtype == noType {
+		s.dtype = kind
+	} else if s.dtype != kind {
+		return errors.Errorf("solvers: Step: %q is %v, but earlier parameters are %v; "+
+			"mixed float types are not supported", p.name, kind, s.dtype)
+	}
+	if p.scalar {
+		return nil
+	}
+
+	var bad int
+	if p.g32 != nil {
+		bad, p.gradSq = firstNonFinite(p.g32, p.keep)
+		if bad >= 0 {
+			return errors.Errorf("solvers: Step: gradient of %q has %v at index %d",
+				p.name, p.g32[bad], bad)
+		}
+	} else {
+		bad, p.gradSq = firstNonFinite(p.g64, p.keep)
+		if bad >= 0 {
+			return errors.Errorf("solvers: Step: gradient of %q has %v at index %d",
+				p.name, p.g64[bad], bad)
+		}
+	}
+	return nil
+}
+
+// maskGradients zeros the gradients of pruned weights.
+func (s *Solver) maskGradients() {
+	for i := range s.params {
+		p := &s.params[i]
+		if p.keep == nil || !p.layer.masked() {
+			continue
+		}
+		if p.g32 != nil {
+			applyMask(p.g32, p.keep)
+		} else {
+			applyMask(p.g64, p.keep)
+		}
+	}
+}
+
+// proxStep applies every proximal term and reports which parameters had
+// their mask applied by the fused L1 kernel.
+func (s *Solver) proxStep(eta float64) ([]bool, error) {
+	masked := s.fusedMasked
+	clear(masked)
+	for i := range s.terms {
+		t := &s.terms[i]
+		if t.prox == nil {
+			continue
+		}
+		p := &s.params[t.param]
+		thr := eta * t.lambda
+		if t.isL1 {
+			if p.w32 != nil {
+				softThreshold(p.w32, float32(thr), p.keep)
+			} else {
+				softThreshold(p.w64, thr, p.keep)
+			}
+			masked[t.param] = true
+			continue
+		}
+		if thr == 0 {
+			continue
+		}
+		if err := t.prox.Prox(p.dense, thr); err != nil {
+			return nil, errors.Wrapf(err, "solvers: Step: prox of term %q", t.entry.Name)
+		}
+		masked[t.param] = false
+	}
+	return masked, nil
+}
+
+// measure fills the metrics and the signals of step t.
+func (s *Solver) measure(t int, eta float64, updated bool, flips int) {
+	m := &s.metrics
+	m.Step, m.MaskUpdated, m.Flips = t, updated, flips
+	if s.etaSet {
+		m.LearnRate = eta
+	}
+	var zeros, size int
+	var wsq, gsq float64
+	for i := range s.params {
+		p := &s.params[i]
+		pm := &m.Params[i]
+		var z int
+		var abs, sq float64
+		switch {
+		case p.w32 != nil:
+			z, abs, sq = weightStats(p.w32)
+		case p.w64 != nil:
+			z, abs, sq = weightStats(p.w64)
+		default:
+			z, abs, sq = scalarStats(p.vg.Value())
+		}
+		s.absSum[i], s.sqSum[i] = abs, sq
+		pm.Size, pm.Zeros = p.size, z
+		pm.Sparsity = float64(z) / float64(p.size)
+		pm.WeightNorm, pm.GradNorm = math.Sqrt(sq), math.Sqrt(p.gradSq)
+		if p.group != nil {
+			pm.Target = p.group.pendingTarget
+			pm.Flips = p.layer.flips
+		}
+		zeros += z
+		size += p.size
+		wsq += sq
+		gsq += p.gradSq
+		s.signals[p.key] = pm.Sparsity
+	}
+	m.Sparsity = float64(zeros) / float64(size)
+	m.WeightNorm, m.GradNorm = math.Sqrt(wsq), math.Sqrt(gsq)
+	s.signals["sparsity"] = m.Sparsity
+	s.signals["grad_norm"] = m.GradNorm
+
+	for i := range s.terms {
+		t := &s.terms[i]
+		tm := &m.Terms[i]
+		tm.Lambda = t.lambda
+		tm.Value = s.termValue(t)
+		s.signals[t.key] = tm.Value
+	}
+}
+
+// termValue returns R(w) of a term, from the statistics of measure when
+// the term is L1 or L2, and NaN when the term cannot be evaluated.
+func (s *Solver) termValue(t *term) float64 {
+	if t.param >= 0 {
+		if v, ok := quickValue(t.entry.Term, s.absSum[t.param], s.sqSum[t.param]); ok {
+			return v
+		}
+	}
+	w, ok := t.entry.W.Value().(tensor.Tensor)
+	if !ok {
+		return math.NaN()
+	}
+	v, err := t.entry.Term.Value(w)
+	if err != nil {
+		return math.NaN()
+	}
+	return v
+}
+
+func scalarStats(v gorgonia.Value) (zeros int, abs, sq float64) {
+	var f float64
+	switch x := v.(type) {
+	case *gorgonia.F32:
+		f = float64(*x)
+	case *gorgonia.F64:
+		f = float64(*x)
+	}
+	if f == 0 {
+		zeros = 1
+	}
+	return zeros, math.Abs(f), f * f
+}
+
+// advancePolicies passes the signals of step t to every adaptive
+// schedule once, then forgets the observed signals.
+func (s *Solver) advancePolicies(t int) {
+	m := &s.metrics
+	m.Decisions = m.Decisions[:0]
+	for _, a := range s.adaptive {
+		m.Decisions = append(m.Decisions, a.Update(t, s.signals)...)
+	}
+	for _, name := range s.observed {
+		delete(s.signals, name)
+	}
+	s.observed = s.observed[:0]
+}
+
+// initMetrics sizes the metrics and the per-step buffers after bind.
+func (s *Solver) initMetrics() {
+	m := &s.metrics
+	m.Params = make([]ParamMetrics, len(s.params))
+	for i := range s.params {
+		m.Params[i].Name = s.params[i].name
+		m.Params[i].Pruned = s.params[i].keep != nil
+	}
+	m.Terms = make([]TermMetrics, len(s.terms))
+	for i := range s.terms {
+		m.Terms[i].Name = s.terms[i].entry.Name
+	}
+	s.absSum = make([]float64, len(s.params))
+	s.sqSum = make([]float64, len(s.params))
+	s.fusedMasked = make([]bool, len(s.params))
+	for i := range s.params {
+		s.signals[s.params[i].key] = 0
+	}
+	s.signals["sparsity"] = 0
+	s.signals["grad_norm"] = 0
+	for i := range s.terms {
+		s.signals[s.terms[i].key] = 0
+	}
+}
+
+// collectAdaptive lists each distinct adaptive schedule once.
+func (s *Solver) collectAdaptive() {
+	add := func(sc schedules.Schedule) {
+		a, ok := sc.(schedules.Adaptive)
+		if !ok {
+			return
+		}
+		for _, b := range s.adaptive {
+			if sameSchedule(a, b) {
+				return
+			}
+		}
+		s.adaptive = append(s.adaptive, a)
+	}
+	for _, t := range s.terms {
+		add(t.entry.Schedule)
+	}
+	for _, g := range s.groups {
+		add(g.sched)
+	}
+	if s.etaSched != nil {
+		add(s.etaSched)
+	}
+}
+
+func sameSchedule(a, b schedules.Adaptive) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
+}
