@@ -1,0 +1,3 @@
+package schedules
+
+var adaptiveBuilders = map[string]func(*value) (Schedule, error){}

@@ -1,0 +1,176 @@
+package schedules
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// roundTripSpecs holds one or more specs for every function Parse accepts.
+var roundTripSpecs = []string{
+	"constant(0.5)",
+	"constant(-0)",
+	"linear(0, 1, 0, 100)",
+	"linear(from=1e-3, to=2.5e+06, start=7, end=7)",
+	"poly(0, 0.9, 0, 1000)",
+	"poly(0, 0.9, 0, 1000, power=1.5)",
+	"exp(1, 0.001, 10, 1010)",
+	"cosine(1, 0, 0, 100)",
+	"steps(0.1)",
+	"steps(0.1, 100:0.5, 200:0.9)",
+	"cyclic(0, 1, 100)",
+	"restarts(1, 0, 100)",
+	"restarts(1, 0, 100, mult=2)",
+	"onecycle(0.1, 1, 0, 100)",
+	"every(100, poly(0, 0.9, 0, 1050))",
+	"delay(50, linear(0, 1, 0, 100))",
+	"scale(2, cosine(1, 0, 0, 100))",
+	"clamp(0.1, 0.8, linear(0, 1, 0, 100))",
+	"join(linear(0, 1, 0, 100), 100, linear(0.5, 0, 0, 100))",
+	"join(0.5, 10, every(3, delay(4, scale(-2, clamp(-1, 1, cyclic(-3, 3, 9))))))",
+}
+
+// TestParseRoundTrip checks that Parse(s.String()) equals s.
+func TestParseRoundTrip(t *testing.T) {
+	for i, spec := range roundTripSpecs {
+		s, err := Parse(spec)
+		if err != nil {
+			t.Errorf("%d: Parse(%q): %v", i, spec, err)
+			continue
+		}
+		text := s.(interface{ String() string }).String()
+		again, err := Parse(text)
+		if err != nil {
+			t.Errorf("%d: Parse(%q) of String: %v", i, text, err)
+			continue
+		}
+		if !reflect.DeepEqual(s, again) {
+			t.Errorf("%d: Parse(%q) = %#v, want %#v", i, text, again, s)
+		}
+	}
+}
+
+// TestParseValues checks that Parse builds the value a spec names, with
+// key=value arguments, defaults and white space.
+func TestParseValues(t *testing.T) {
+	cases := []struct {
+		spec string
+		want Schedule
+	}{
+		{"poly(0, 0.9, 0, 1000)", Poly{From: 0, To: 0.9, Start: 0, End: 1000, Power: 3}},
+		{" poly ( to = 0.9 , from=0,end=1e3,start=0 ) ",
+			Poly{From: 0, To: 0.9, Start: 0, End: 1000, Power: 3}},
+		{"poly(0, 0.9, 0, 1000, 2)", Poly{From: 0, To: 0.9, Start: 0, End: 1000, Power: 2}},
+		{"restarts(1, 0, 10)", Restarts{From: 1, To: 0, Period: 10, Mult: 1}},
+		{"steps(1,\n\t5 : 2, 9:3)", Steps{Initial: 1, Points: []Point{{5, 2}, {9, 3}}}},
+		{"every(n=10, schedule=0.5)", Every{N: 10, S: Constant{Value: 0.5}}},
+		{"join(second=constant(2), step=5, first=constant(1))",
+			Join{First: Constant{Value: 1}, Step: 5, Second: Constant{Value: 2}}},
+	}
+	for i, c := range cases {
+		got, err := Parse(c.spec)
+		if err != nil {
+			t.Errorf("%d: Parse(%q): %v", i, c.spec, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%d: Parse(%q) = %#v, want %#v", i, c.spec, got, c.want)
+		}
+	}
+}
+
+// TestParseErrors checks that each invalid spec is rejected with a
+// message naming the function, the argument and the value.
+func TestParseErrors(t *testing.T) {
+	cases := []struct {
+		spec string
+		want string
+	}{
+		{"poly(0, 0.9, 100, 50)", "schedules: poly: end (50) is before start (100)"},
+		{"linear(0, NaN, 0, 10)", "to (NaN) is not a number"},
+		{"linear(0, 1e999, 0, 10)", "linear: to (1e999) is not a finite number"},
+		{"linear(-inf, 1, 0, 10)", "linear: from (-inf) is not a finite number"},
+		{"linear(0, 1, -5, 10)", "linear: start (-5) is a negative step"},
+		{"linear(0, 1, 1.5, 10)", "linear: start (1.5) is not a whole number of steps"},
+		{"linear(0, 1, 0, 1e30)", "linear: end (1e30) is beyond the maximum step"},
+		{"cyclic(0, 1, 0)", "cyclic: period (0) must be at least 1"},
+		{"cyclic(0, 1, -4)", "cyclic: period (-4) is a negative step"},
+		{"cyclic(1, 0, 4)", "cyclic: low (1) is above high (0)"},
+		{"onecycle(1, 0, 0, 4)", "onecycle: low (1) is above high (0)"},
+		{"clamp(1, 0, constant(1))", "clamp: low (1) is above high (0)"},
+		{"restarts(1, 0, 0)", "restarts: period (0) must be at least 1"},
+		{"restarts(1, 0, 10, mult=0.5)", "restarts: mult (0.5) is less than 1"},
+		{"poly(0, 1, 0, 10, power=0)", "poly: power (0) must be positive"},
+		{"poly(0, 1, 0, 10, power=-1)", "poly: power (-1) must be positive"},
+		{"exp(0, 1, 0, 10)", "exp: from (0) must be positive"},
+		{"exp(1, -1, 0, 10)", "exp: to (-1) must be positive"},
+		{"delay(-3, constant(1))", "delay: steps (-3) is a negative step"},
+		{"every(0, constant(1))", "every: n (0) must be at least 1"},
+		{"every(10, linear(0, 1, 5, 2))", "linear: end (2) is before start (5)"},
+		{"steps(0, 10:1, 10:2)", "steps: boundary 2 (10) is not after the boundary before"},
+		{"steps(0, 10:1, 5:2)", "steps: boundary 2 (5) is not after the boundary before"},
+		{"steps(0, -1:1)", "steps: boundary 1 (-1) is a negative step"},
+		{"steps(0, 4)", "steps: boundary 1 (4) is not of the form step:value"},
+		{"steps()", "steps: missing argument initial"},
+		{"linear(0, 1, 0)", "linear: missing argument end (got 3 arguments, want 4"},
+		{"linear(0, 1, 0, 10, 3)", "linear: got 5 arguments, want at most 4"},
+		{"constant()", "constant: missing argument value"},
+		{"poly(0, 1, 0, 10, pow=2)", `poly: unknown argument "pow"`},
+		{"poly(0, 1, 0, end=10, end=20)", "poly: argument end is given twice"},
+		{"poly(0, 1, start=0, 10)", "poly: positional argument 4 follows a key=value"},
+		{"sine(0, 1)", `schedules: unknown function "sine"`},
+		{"scale(2, banana)", "scale: schedule (banana) is not a schedule"},
+		{"linear(0, 1, 0, constant(3))", "linear: end (constant(...)) is not a number"},
+		{"linear(0, 1, 0, 10", `expected ')', found end of input`},
+		{"linear(0, 1, 0, 10))", `unexpected ')' after the end of the schedule`},
+		{"linear(0,, 1)", "expected a value, found ','"},
+		{"0.5", "is not a call"},
+		{"", "expected a value, found end of input"},
+		{"linear(0, 1.2.3, 0, 10)", `invalid number "1.2.3"`},
+		{strings.Repeat("scale(1, ", 70) + "constant(1)" + strings.Repeat(")", 70),
+			"nested deeper than 64"},
+	}
+	for i, c := range cases {
+		s, err := Parse(c.spec)
+		if err == nil {
+			t.Errorf("%d: Parse(%q) = %v, want an error containing %q", i, c.spec, s, c.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%d: Parse(%q) error %q, want it to contain %q", i, c.spec, err, c.want)
+		}
+		if !strings.HasPrefix(err.Error(), "schedules: ") {
+			t.Errorf("%d: Parse(%q) error %q lacks the package prefix", i, c.spec, err)
+		}
+	}
+}
+
+// FuzzParse checks that Parse never panics and that whatever it accepts
+// prints to a spec that parses back to an equal schedule.
+func FuzzParse(f *testing.F) {
+	for _, spec := range roundTripSpecs {
+		f.Add(spec)
+	}
+	f.Add("steps(0, 1:2, 3:4)")
+	f.Add(`track(constant(1), signal="a b", target=0.5)`)
+	f.Fuzz(func(t *testing.T, spec string) {
+		s, err := Parse(spec)
+		if err != nil {
+			return
+		}
+		st, ok := s.(interface{ String() string })
+		if !ok {
+			t.Fatalf("Parse(%q) returned %T without a String method", spec, s)
+		}
+		text := st.String()
+		again, err := Parse(text)
+		if err != nil {
+			t.Fatalf("Parse(%q) accepted, but its String %q fails: %v", spec, text, err)
+		}
+		if !reflect.DeepEqual(s, again) {
+			t.Fatalf("Parse(%q) = %#v, but Parse(%q) = %#v", spec, s, text, again)
+		}
+		_ = s.At(0)
+		_ = s.At(1000)
+	})
+}
