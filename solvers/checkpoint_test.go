@@ -1,0 +1,196 @@
+package solvers
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// resumable builds a model and a solver that uses every kind of saved
+// state: Adam moments, masks, movement scores and the random generator.
+func resumable(t *testing.T) (*model, *Solver) {
+	t.Helper()
+	m := newModel(t, tensor.Float32, 21)
+	inner := NewAdam()
+	s, err := Wrap(inner, WithLearnRate(0.01), WithSeed(9),
+		WithPruning(m.w1, Random{}, ramp{to: 0.5, end: 10}, UpdateEvery(3),
+			WithRegrowth(SET{Every: 4, End: 40})),
+		WithPruning(m.w2, Movement{}, ramp{to: 0.6, end: 12}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, s
+}
+
+func weightsOf(m *model) [][]float64 {
+	out := make([][]float64, len(m.params))
+	for i, p := range m.params {
+		out[i] = float64s(p)
+	}
+	return out
+}
+
+// setWeights runs the graph once so that the weights are bound to the
+// machine, then overwrites them and clears the gradients of that run.
+func setWeights(t *testing.T, m *model, w [][]float64) {
+	m.forward(t)
+	for i, p := range m.params {
+		g, _ := p.Grad()
+		g.(*tensor.Dense).Zero()
+		d := p.Value().(*tensor.Dense).Float32s()
+		for j, v := range w[i] {
+			d[j] = float32(v)
+		}
+	}
+}
+
+func TestResumeIsBitIdentical(t *testing.T) {
+	const steps = 30
+	ref, rs := resumable(t)
+	ref.train(t, rs, steps)
+	want := weightsOf(ref)
+
+	for i, k := range []int{1, 7, 12, 20, 29} {
+		m, s := resumable(t)
+		m.train(t, s, k)
+		var buf bytes.Buffer
+		if err := s.Save(&buf); err != nil {
+			t.Fatal(err)
+		}
+		w := weightsOf(m)
+
+		m2, s2 := resumable(t)
+		setWeights(t, m2, w)
+		if err := s2.Load(&buf); err != nil {
+			t.Fatalf("case %d: Load: %v", i, err)
+		}
+		if s2.Steps() != k {
+			t.Fatalf("case %d: Steps() = %d after Load, want %d", i, s2.Steps(), k)
+		}
+		m2.train(t, s2, steps-k)
+		got := weightsOf(m2)
+		for p := range want {
+			if j := bitsEqual(want[p], got[p]); j >= 0 {
+				t.Fatalf("case %d (stopped at %d): %s[%d] = %v, uninterrupted run gives %v",
+					i, k, m2.params[p].Name(), j, got[p][j], want[p][j])
+			}
+		}
+	}
+}
+
+func TestLoadRejectsDamagedCheckpoint(t *testing.T) {
+	m, s := resumable(t)
+	m.train(t, s, 5)
+	var good bytes.Buffer
+	if err := s.Save(&good); err != nil {
+		t.Fatal(err)
+	}
+
+	m2, s2 := resumable(t)
+	m2.train(t, s2, 2)
+	var before bytes.Buffer
+	if err := s2.Save(&before); err != nil {
+		t.Fatal(err)
+	}
+
+	data := good.Bytes()
+	damaged := [][]byte{
+		data[:len(data)-1],
+		data[:len(data)/2],
+		data[:3],
+		nil,
+		append(append([]byte(nil), data...), 0),
+	}
+	for _, at := range []int{0, 9, 20, len(data) / 2, len(data) - 2} {
+		d := append([]byte(nil), data...)
+		d[at] ^= 0x40
+		damaged = append(damaged, d)
+	}
+	for i, d := range damaged {
+		err := s2.Load(bytes.NewReader(d))
+		if err == nil {
+			t.Fatalf("case %d: Load accepted a damaged checkpoint", i)
+		}
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("case %d: Load error %v, want ErrCorrupt", i, err)
+		}
+		var after bytes.Buffer
+		if err := s2.Save(&after); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(before.Bytes(), after.Bytes()) {
+			t.Fatalf("case %d: a rejected Load changed the solver's state", i)
+		}
+	}
+}
+
+func TestLoadRejectsOtherConfiguration(t *testing.T) {
+	m, s := resumable(t)
+	m.train(t, s, 3)
+	var buf bytes.Buffer
+	if err := s.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	other := newModel(t, tensor.Float32, 21)
+	o, err := Wrap(NewAdam(), WithPruning(other.w1, Magnitude{}, constant(0.5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Load(bytes.NewReader(buf.Bytes())); err == nil {
+		t.Error("Load accepted a checkpoint of a solver with other pruning groups")
+	}
+}
+
+func TestSaveFileReplacesAtomically(t *testing.T) {
+	m, s := resumable(t)
+	m.train(t, s, 4)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "solver.ckpt")
+	for i := 0; i < 2; i++ {
+		if err := s.SaveFile(path); err != nil {
+			t.Fatal(err)
+		}
+		m.train(t, s, 1)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries after SaveFile, want 1", len(entries))
+	}
+	_, s2 := resumable(t)
+	if err := s2.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if s2.Steps() != 5 {
+		t.Errorf("Steps() = %d after LoadFile, want 5", s2.Steps())
+	}
+}
+
+func TestInnerCheckpointed(t *testing.T) {
+	cases := []struct {
+		inner gorgonia.Solver
+		want  bool
+	}{
+		{NewAdam(), true},
+		{NewAdamW(), true},
+		{NewMomentum(), true},
+		{NewSGD(), true},
+		{gorgonia.NewAdamSolver(), false},
+	}
+	for i, c := range cases {
+		s, err := Wrap(c.inner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.InnerCheckpointed(); got != c.want {
+			t.Errorf("case %d (%T): InnerCheckpointed() = %v, want %v", i, c.inner, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,376 @@
+package solvers
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// The inner solvers below compute, for float32 and float64 *tensor.Dense
+// parameters, the same operations in the same order as Gorgonia v0.9.18's
+// tensor paths, so that on the same inputs they give the same bits (tested
+// side by side on amd64 with the default GOAMD64=v1, where Go does not fuse
+// multiply-add). Like Gorgonia's, they zero each gradient after use and
+// keep their state by position in the parameter list. Unlike Gorgonia's,
+// their state is in Save and Load, they reset the moments of weights that
+// regrowth brings back, and they do not allocate per step. They do not
+// take scalar parameters and do not offer Gorgonia's L1 and L2 options
+// (use a graphs.Regularizer, or AdamW's decoupled decay).
+
+// SGD is plain stochastic gradient descent, w ← w − η·g, as Gorgonia's
+// VanillaSolver.
+type SGD struct {
+	LearnRate float64 // η; NewSGD sets 0.001
+	Clip      float64 // clip gradients to [−Clip, Clip] when positive
+	BatchSize float64 // divide gradients by BatchSize when above 1
+}
+
+// Momentum is SGD with momentum, v ← μ·v − η·g, w ← w + v, as Gorgonia's
+// Momentum solver.
+type Momentum struct {
+	LearnRate float64 // η; NewMomentum sets 0.001
+	Momentum  float64 // μ; NewMomentum sets 0.9
+	Clip      float64
+	BatchSize float64
+
+	state moments
+}
+
+// Adam is the Adam solver (Kingma & Ba 2015) as Gorgonia's AdamSolver.
+type Adam struct {
+	LearnRate float64 // η; NewAdam sets 0.001
+	Beta1     float64 // NewAdam sets 0.9
+	Beta2     float64 // NewAdam sets 0.999
+	Eps       float64 // NewAdam sets 1e-8
+	Clip      float64
+	BatchSize float64
+
+	state moments
+}
+
+// AdamW is Adam with decoupled weight decay (Loshchilov & Hutter 2019):
+// each step first scales w by 1 − η·WeightDecay, then takes the Adam step.
+// With WeightDecay 0 it gives the same bits as Adam. Gorgonia v0.9.18's
+// own AdamW writes its update into a copy of the weights, so it leaves
+// them unchanged; this one is the replacement.
+type AdamW struct {
+	Adam
+	WeightDecay float64 // NewAdamW sets 0.01
+}
+
+// NewSGD returns an SGD with Gorgonia's defaults: η = 0.001, no clipping.
+func NewSGD() *SGD { return &SGD{LearnRate: 0.001, BatchSize: 1} }
+
+// NewMomentum returns a Momentum with Gorgonia's defaults: η = 0.001,
+// μ = 0.9.
+func NewMomentum() *Momentum { return &Momentum{LearnRate: 0.001, Momentum: 0.9, BatchSize: 1} }
+
+// NewAdam returns an Adam with Gorgonia's defaults: η = 0.001, β₁ = 0.9,
+// β₂ = 0.999, ε = 1e-8.
+func NewAdam() *Adam {
+	return &Adam{LearnRate: 0.001, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, BatchSize: 1}
+}
+
+// NewAdamW returns an AdamW with Adam's defaults and weight decay 0.01.
+func NewAdamW() *AdamW { return &AdamW{Adam: *NewAdam(), WeightDecay: 0.01} }
+
+// SetLearnRate sets η; Wrap calls it.
+func (s *SGD) SetLearnRate(eta float64) { s.LearnRate = eta }
+
+// SetLearnRate sets η; Wrap calls it.
+func (s *Momentum) SetLearnRate(eta float64) { s.LearnRate = eta }
+
+// SetLearnRate sets η; Wrap calls it.
+func (s *Adam) SetLearnRate(eta float64) { s.LearnRate = eta }
+
+var (
+	_ gorgonia.Solver = (*SGD)(nil)
+	_ gorgonia.Solver = (*Momentum)(nil)
+	_ gorgonia.Solver = (*Adam)(nil)
+	_ gorgonia.Solver = (*AdamW)(nil)
+	_ Checkpointer    = (*Momentum)(nil)
+	_ Checkpointer    = (*Adam)(nil)
+	_ Checkpointer    = (*AdamW)(nil)
+	_ Checkpointer    = (*SGD)(nil)
+)
+
+// moments holds per-parameter state: first and second moments for Adam,
+// the velocity (in m) for Momentum.
+type moments struct {
+	iter  int
+	two   bool // second moments are kept
+	m32   [][]float32
+	v32   [][]float32
+	m64   [][]float64
+	v64   [][]float64
+	dtype []dtypeKind
+}
+
+// denseData returns the data of a parameter and its gradient.
+func denseData(n gorgonia.ValueGrad, i int) (w32, g32 []float32, w64, g64 []float64, err error) {
+	name := paramName(n, i)
+	w, ok := n.Value().(*tensor.Dense)
+	if !ok {
+		return nil, nil, nil, nil, errors.Errorf("solvers: %s is a %T, not a *tensor.Dense",
+			name, n.Value())
+	}
+	gv, err := n.Grad()
+	if err != nil {
+		return nil, nil, nil, nil, errors.Wrapf(err, "solvers: no gradient for %s", name)
+	}
+	g, ok := gv.(*tensor.Dense)
+	if !ok || g.Dtype() != w.Dtype() || g.Size() != w.Size() {
+		return nil, nil, nil, nil, errors.Errorf("solvers: gradient of %s does not match "+
+			"its weight", name)
+	}
+	switch w.Dtype() {
+	case tensor.Float32:
+		return w.Float32s(), g.Float32s(), nil, nil, nil
+	case tensor.Float64:
+		return nil, nil, w.Float64s(), g.Float64s(), nil
+	}
+	return nil, nil, nil, nil, errors.Errorf("solvers: %s is %v, not float32 or float64",
+		name, w.Dtype())
+}
+
+func paramName(n gorgonia.ValueGrad, i int) string {
+	if nm, ok := n.(gorgonia.Namer); ok {
+		return "parameter " + nm.Name()
+	}
+	return "parameter " + itoa(i)
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b [20]byte
+	p := len(b)
+	neg := i < 0
+	if neg {
+		i = -i
+	}
+	for i > 0 {
+		p--
+		b[p] = byte('0' + i%10)
+		i /= 10
+	}
+	if neg {
+		p--
+		b[p] = '-'
+	}
+	return string(b[p:])
+}
+
+// prepare checks every parameter before anything changes and allocates
+// the state on the first step.
+func (st *moments) prepare(model []gorgonia.ValueGrad, two bool) error {
+	if st.dtype != nil && len(st.dtype) != len(model) {
+		return errors.Errorf("solvers: the parameter list has %d entries, but the state "+
+			"was built for %d", len(model), len(st.dtype))
+	}
+	for i, n := range model {
+		w32, _, w64, _, err := denseData(n, i)
+		if err != nil {
+			return err
+		}
+		if st.dtype != nil {
+			ok := (w32 != nil && st.dtype[i] == f32 && len(st.m32[i]) == len(w32)) ||
+				(w64 != nil && st.dtype[i] == f64 && len(st.m64[i]) == len(w64))
+			if !ok {
+				return errors.Errorf("solvers: %s differs from the one the state was "+
+					"built for", paramName(n, i))
+			}
+		}
+	}
+	if st.dtype != nil {
+		return nil
+	}
+	st.two = two
+	st.dtype = make([]dtypeKind, len(model))
+	st.m32, st.v32 = make([][]float32, len(model)), make([][]float32, len(model))
+	st.m64, st.v64 = make([][]float64, len(model)), make([][]float64, len(model))
+	for i, n := range model {
+		w32, _, w64, _, _ := denseData(n, i)
+		if w32 != nil {
+			st.dtype[i] = f32
+			st.m32[i] = make([]float32, len(w32))
+			if two {
+				st.v32[i] = make([]float32, len(w32))
+			}
+		} else {
+			st.dtype[i] = f64
+			st.m64[i] = make([]float64, len(w64))
+			if two {
+				st.v64[i] = make([]float64, len(w64))
+			}
+		}
+	}
+	return nil
+}
+
+// resetMoments zeros the state of the weights of parameter i where reset
+// is true.
+func (st *moments) resetMoments(i int, reset []bool) {
+	if st.dtype == nil || i >= len(st.dtype) {
+		return
+	}
+	for j, r := range reset {
+		if !r {
+			continue
+		}
+		if st.dtype[i] == f32 {
+			st.m32[i][j] = 0
+			if st.two {
+				st.v32[i][j] = 0
+			}
+		} else {
+			st.m64[i][j] = 0
+			if st.two {
+				st.v64[i][j] = 0
+			}
+		}
+	}
+}
+
+// clampAndScale divides g by the batch size when above 1 and clips it, as
+// Gorgonia does before every update.
+func clampAndScale[T float](g []T, batch, clip float64) {
+	if batch > 1 {
+		inv := T(1) / T(batch)
+		for i := range g {
+			g[i] = g[i] * inv
+		}
+	}
+	if clip > 0 {
+		hi, lo := T(clip), T(-clip)
+		for i, v := range g {
+			if v < lo || math.IsInf(float64(v), -1) {
+				g[i] = lo
+				continue
+			}
+			if v > hi || math.IsInf(float64(v), 1) {
+				g[i] = hi
+			}
+		}
+	}
+}
+
+// Step updates every parameter: w ← w − η·g, then zeros g.
+func (s *SGD) Step(model []gorgonia.ValueGrad) error {
+	for i, n := range model {
+		if _, _, _, _, err := denseData(n, i); err != nil {
+			return err
+		}
+	}
+	for i, n := range model {
+		w32, g32, w64, g64, _ := denseData(n, i)
+		if w32 != nil {
+			sgdStep(w32, g32, s.LearnRate, s.BatchSize, s.Clip)
+		} else {
+			sgdStep(w64, g64, s.LearnRate, s.BatchSize, s.Clip)
+		}
+	}
+	return nil
+}
+
+func sgdStep[T float](w, g []T, eta, batch, clip float64) {
+	clampAndScale(g, batch, clip)
+	negEta := T(-eta)
+	g = g[:len(w)]
+	for i := range w {
+		w[i] = w[i] + T(g[i]*negEta)
+		g[i] = 0
+	}
+}
+
+// Step updates every parameter: v ← μ·v − η·g, w ← w + v, then zeros g.
+func (s *Momentum) Step(model []gorgonia.ValueGrad) error {
+	if err := s.state.prepare(model, false); err != nil {
+		return err
+	}
+	for i, n := range model {
+		w32, g32, w64, g64, _ := denseData(n, i)
+		if w32 != nil {
+			momentumStep(w32, g32, s.state.m32[i], s, s.Momentum)
+		} else {
+			momentumStep(w64, g64, s.state.m64[i], s, s.Momentum)
+		}
+	}
+	s.state.iter++
+	return nil
+}
+
+func momentumStep[T float](w, g, v []T, s *Momentum, mu float64) {
+	clampAndScale(g, s.BatchSize, s.Clip)
+	negEta, m := T(-s.LearnRate), T(mu)
+	g, v = g[:len(w)], v[:len(w)]
+	for i := range w {
+		vi := T(v[i]*m) + T(g[i]*negEta)
+		v[i] = vi
+		w[i] = w[i] + vi
+		g[i] = 0
+	}
+}
+
+// Step updates every parameter with Adam's rule and zeros its gradient.
+func (s *Adam) Step(model []gorgonia.ValueGrad) error {
+	return s.step(model, 0)
+}
+
+// Step scales every parameter by 1 − η·WeightDecay, takes an Adam step
+// and zeros its gradient.
+func (s *AdamW) Step(model []gorgonia.ValueGrad) error {
+	return s.step(model, s.WeightDecay)
+}
+
+func (s *Adam) step(model []gorgonia.ValueGrad, decay float64) error {
+	if err := s.state.prepare(model, true); err != nil {
+		return err
+	}
+	s.state.iter++
+	for i, n := range model {
+		w32, g32, w64, g64, _ := denseData(n, i)
+		if w32 != nil {
+			adamStep(w32, g32, s.state.m32[i], s.state.v32[i], s, s.state.iter, decay)
+		} else {
+			adamStep(w64, g64, s.state.m64[i], s.state.v64[i], s, s.state.iter, decay)
+		}
+	}
+	return nil
+}
+
+// adamStep follows the operation order of Gorgonia's AdamSolver on a
+// *tensor.Dense: m ← (1−β₁)·g + β₁·m, v ← (1−β₂)·g² + β₂·v,
+// w ← w + (m·c₁·(−η)) / (√(v·c₂) + ε) with cᵢ = 1/(1−βᵢᵗ).
+func adamStep[T float](w, g, m, v []T, s *Adam, iter int, decay float64) {
+	clampAndScale(g, s.BatchSize, s.Clip)
+	correction1 := 1 - math.Pow(s.Beta1, float64(iter))
+	correction2 := 1 - math.Pow(s.Beta2, float64(iter))
+	beta1, beta2 := T(s.Beta1), T(s.Beta2)
+	omBeta1, omBeta2 := T(1)-T(s.Beta1), T(1)-T(s.Beta2)
+	c1, c2 := T(1)/T(correction1), T(1)/T(correction2)
+	eps, negEta := T(s.Eps), -T(s.LearnRate)
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	if decay != 0 {
+		scale := T(1 - s.LearnRate*decay)
+		for i := range w {
+			w[i] = w[i] * scale
+		}
+	}
+	for i := range w {
+		gi := g[i]
+		mi := T(gi*omBeta1) + T(m[i]*beta1)
+		vi := T(T(gi*gi)*omBeta2) + T(v[i]*beta2)
+		m[i], v[i] = mi, vi
+		den := T(math.Sqrt(float64(T(vi*c2)))) + eps
+		upd := T(T(mi*c1)*negEta) / den
+		w[i] = w[i] + upd
+		g[i] = 0
+	}
+}
+
+func (s *Momentum) resetMoments(i int, reset []bool) { s.state.resetMoments(i, reset) }
+func (s *Adam) resetMoments(i int, reset []bool)     { s.state.resetMoments(i, reset) }

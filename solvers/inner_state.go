@@ -1,0 +1,94 @@
+package solvers
+
+import "github.com/pkg/errors"
+
+// Inner solver state layout: kind, step count, number of parameters, then
+// per parameter its type and moments.
+const (
+	kindSGD      = "sgd"
+	kindMomentum = "momentum"
+	kindAdam     = "adam"
+)
+
+// MarshalState encodes nothing but the kind, because SGD keeps no state.
+func (s *SGD) MarshalState() ([]byte, error) {
+	var e encoder
+	e.str(kindSGD)
+	return e.b, nil
+}
+
+// UnmarshalState checks that data was written by an SGD.
+func (s *SGD) UnmarshalState(data []byte) error {
+	d := &decoder{b: data}
+	if kind := d.str(); d.err != nil || kind != kindSGD {
+		return errors.Errorf("solvers: SGD: state of a %q solver", kind)
+	}
+	return d.err
+}
+
+// MarshalState encodes the velocities.
+func (s *Momentum) MarshalState() ([]byte, error) { return s.state.marshal(kindMomentum), nil }
+
+// UnmarshalState restores the velocities; on error nothing changes.
+func (s *Momentum) UnmarshalState(data []byte) error {
+	return s.state.unmarshal(kindMomentum, data)
+}
+
+// MarshalState encodes the step count and the moments.
+func (s *Adam) MarshalState() ([]byte, error) { return s.state.marshal(kindAdam), nil }
+
+// UnmarshalState restores the step count and the moments; on error
+// nothing changes.
+func (s *Adam) UnmarshalState(data []byte) error { return s.state.unmarshal(kindAdam, data) }
+
+func (st *moments) marshal(kind string) []byte {
+	var e encoder
+	e.str(kind)
+	e.int(st.iter)
+	e.bool(st.two)
+	e.int(len(st.dtype))
+	for i, k := range st.dtype {
+		e.int(int(k))
+		if k == f32 {
+			e.f32s(st.m32[i])
+			e.f32s(st.v32[i])
+		} else {
+			e.f64s(st.m64[i])
+			e.f64s(st.v64[i])
+		}
+	}
+	return e.b
+}
+
+func (st *moments) unmarshal(kind string, data []byte) error {
+	d := &decoder{b: data}
+	if k := d.str(); d.err == nil && k != kind {
+		return errors.Errorf("solvers: %s: state of a %q solver", kind, k)
+	}
+	var next moments
+	next.iter = d.int()
+	next.two = d.bool()
+	n := d.count(8)
+	next.dtype = make([]dtypeKind, n)
+	next.m32, next.v32 = make([][]float32, n), make([][]float32, n)
+	next.m64, next.v64 = make([][]float64, n), make([][]float64, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		next.dtype[i] = dtypeKind(d.int())
+		switch next.dtype[i] {
+		case f32:
+			next.m32[i], next.v32[i] = d.f32s(), d.f32s()
+		case f64:
+			next.m64[i], next.v64[i] = d.f64s(), d.f64s()
+		default:
+			return errors.Errorf("solvers: %s: unknown type %d in state", kind, next.dtype[i])
+		}
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if n == 0 {
+		next.dtype = nil
+	}
+	*st = next
+	return nil
+}

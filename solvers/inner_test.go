@@ -1,0 +1,121 @@
+package solvers
+
+import (
+	"math"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func bitsEqual(a, b []float64) int {
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestInnerSolversMatchGorgonia trains two copies of one model side by
+// side, one with Gorgonia's solver and one with this package's, and
+// requires the same bits in every weight after every step.
+func TestInnerSolversMatchGorgonia(t *testing.T) {
+	cases := []struct {
+		name  string
+		gorg  func() gorgonia.Solver
+		ours  func() gorgonia.Solver
+		dtype tensor.Dtype
+	}{
+		{"sgd/f32", func() gorgonia.Solver { return gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0.05)) },
+			func() gorgonia.Solver { s := NewSGD(); s.LearnRate = 0.05; return s }, tensor.Float32},
+		{"sgd/f64 clip batch", func() gorgonia.Solver {
+			return gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0.05), gorgonia.WithClip(0.5),
+				gorgonia.WithBatchSize(4))
+		}, func() gorgonia.Solver {
+			s := NewSGD()
+			s.LearnRate, s.Clip, s.BatchSize = 0.05, 0.5, 4
+			return s
+		}, tensor.Float64},
+		{"momentum/f32", func() gorgonia.Solver {
+			return gorgonia.NewMomentum(gorgonia.WithLearnRate(0.02), gorgonia.WithMomentum(0.8))
+		}, func() gorgonia.Solver {
+			s := NewMomentum()
+			s.LearnRate, s.Momentum = 0.02, 0.8
+			return s
+		}, tensor.Float32},
+		{"momentum/f64 clip", func() gorgonia.Solver {
+			return gorgonia.NewMomentum(gorgonia.WithLearnRate(0.02), gorgonia.WithClip(0.3))
+		}, func() gorgonia.Solver {
+			s := NewMomentum()
+			s.LearnRate, s.Clip = 0.02, 0.3
+			return s
+		}, tensor.Float64},
+		{"adam/f32", func() gorgonia.Solver { return gorgonia.NewAdamSolver(gorgonia.WithLearnRate(0.01)) },
+			func() gorgonia.Solver { s := NewAdam(); s.LearnRate = 0.01; return s }, tensor.Float32},
+		{"adam/f64 clip batch", func() gorgonia.Solver {
+			return gorgonia.NewAdamSolver(gorgonia.WithLearnRate(0.01), gorgonia.WithBeta1(0.8),
+				gorgonia.WithBeta2(0.99), gorgonia.WithEps(1e-6), gorgonia.WithClip(1),
+				gorgonia.WithBatchSize(2))
+		}, func() gorgonia.Solver {
+			s := NewAdam()
+			s.LearnRate, s.Beta1, s.Beta2, s.Eps, s.Clip, s.BatchSize = 0.01, 0.8, 0.99, 1e-6, 1, 2
+			return s
+		}, tensor.Float64},
+		{"adamw decay 0/f32", func() gorgonia.Solver { return gorgonia.NewAdamSolver(gorgonia.WithLearnRate(0.01)) },
+			func() gorgonia.Solver { s := NewAdamW(); s.LearnRate, s.WeightDecay = 0.01, 0; return s },
+			tensor.Float32},
+	}
+	for i, c := range cases {
+		a, b := newModel(t, c.dtype, 11), newModel(t, c.dtype, 11)
+		sa, sb := c.gorg(), c.ours()
+		for step := 0; step < 50; step++ {
+			a.train(t, sa, 1)
+			b.train(t, sb, 1)
+			for p := range a.params {
+				wa, wb := float64s(a.params[p]), float64s(b.params[p])
+				if j := bitsEqual(wa, wb); j >= 0 {
+					t.Fatalf("case %d %s: step %d: %s[%d] = %v, Gorgonia gives %v",
+						i, c.name, step, a.params[p].Name(), j, wb[j], wa[j])
+				}
+			}
+		}
+	}
+}
+
+// TestAdamWDecoupledDecay checks one AdamW step against the closed form
+// w₁ = w₀·(1 − η·λ) − η·m̂/(√v̂ + ε) with m̂ = g, v̂ = g² at step 1.
+func TestAdamWDecoupledDecay(t *testing.T) {
+	m := newModel(t, tensor.Float64, 12)
+	s := NewAdamW()
+	s.LearnRate, s.WeightDecay = 0.1, 0.5
+	w0 := float64s(m.w1)
+	m.forward(t)
+	gv, _ := m.w1.Grad()
+	g := append([]float64(nil), gv.(*tensor.Dense).Float64s()...)
+	if err := s.Step(gorgonia.NodesToValueGrads(m.params)); err != nil {
+		t.Fatal(err)
+	}
+	w1 := float64s(m.w1)
+	for j := range w0 {
+		want := w0[j]*(1-0.05) - 0.1*g[j]/(math.Abs(g[j])+1e-8)
+		if math.Abs(w1[j]-want) > 1e-12*math.Max(1, math.Abs(want)) {
+			t.Fatalf("w1[%d] = %v, want %v", j, w1[j], want)
+		}
+	}
+}
+
+func TestInnerSolverZerosGradients(t *testing.T) {
+	for i, s := range []gorgonia.Solver{NewSGD(), NewMomentum(), NewAdam(), NewAdamW()} {
+		m := newModel(t, tensor.Float32, 13)
+		m.train(t, s, 1)
+		for _, p := range m.params {
+			g, _ := p.Grad()
+			for j, v := range g.(*tensor.Dense).Float32s() {
+				if v != 0 {
+					t.Fatalf("solver %d: gradient %s[%d] = %v after Step, want 0", i, p.Name(), j, v)
+				}
+			}
+		}
+	}
+}
