@@ -1,0 +1,160 @@
+package repro
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+
+	"github.com/regsched/regsched/schedules"
+	"github.com/regsched/regsched/solvers"
+)
+
+// PruneProtocol is the training set-up shared by the runs of a pruning
+// comparison. Begin, End and Every count optimizer steps.
+type PruneProtocol struct {
+	RunConfig
+	Begin int // first step of gradual pruning
+	End   int // step where gradual pruning reaches its target
+	Every int // steps between gradual mask updates
+}
+
+// Validate returns an error naming the first invalid field.
+func (p PruneProtocol) Validate() error {
+	if err := p.RunConfig.validate(); err != nil {
+		return err
+	}
+	switch {
+	case p.Begin < 0 || p.End <= p.Begin || p.Steps <= p.End:
+		return errors.Errorf("repro: PruneProtocol: want 0 ≤ Begin (%d) < End (%d) < Steps (%d)",
+			p.Begin, p.End, p.Steps)
+	case p.Every <= 0:
+		return errors.Errorf("repro: PruneProtocol: Every (%d) must be positive", p.Every)
+	}
+	return nil
+}
+
+// PruneResult is the outcome of one run of a pruning comparison.
+type PruneResult struct {
+	Method   string  `json:"method"`
+	Target   float64 `json:"target"` // requested sparsity of every weight matrix
+	Seed     int64   `json:"seed"`
+	Accuracy float64 `json:"accuracy"` // on the test set
+	Sparsity float64 `json:"sparsity"` // measured fraction of zero weights, biases excluded
+	Seconds  float64 `json:"seconds"`  // wall-clock training time
+}
+
+// Method is an extra pruning method of a comparison: Setup returns the
+// set-up of a full run for a target sparsity, or nil to skip that target.
+type Method struct {
+	Name  string
+	Setup func(target float64) Setup
+}
+
+// prunedWeights returns a set-up that prunes every weight matrix (biases
+// are not pruned) by magnitude to the sparsity schedule spec.
+func prunedWeights(spec string, extra ...solvers.PruneOption) Setup {
+	return func(m *Model) (*gorgonia.Node, []solvers.Option, error) {
+		sched, err := schedules.Parse(spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		var opts []solvers.Option
+		for _, w := range m.Weights {
+			opts = append(opts, solvers.WithPruning(w, solvers.Magnitude{}, sched, extra...))
+		}
+		return nil, opts, nil
+	}
+}
+
+// GradualSpec returns the Zhu & Gupta (2017) cubic sparsity schedule of
+// p, updated every p.Every steps, as a schedules.Parse spec.
+func (p PruneProtocol) GradualSpec(target float64) string {
+	return fmt.Sprintf("every(%d, poly(0, %v, %d, %d, power=3))", p.Every, target, p.Begin, p.End)
+}
+
+// ComparePruning runs, for one seed, a dense baseline and for each
+// target sparsity gradual magnitude pruning (the cubic schedule of
+// GradualSpec, every weight matrix pruned to the same sparsity) and
+// one-shot magnitude pruning. One-shot takes the dense run's weights
+// after p.End steps, prunes each matrix to the target by magnitude at
+// once and fine-tunes for the remaining p.Steps − p.End steps with a
+// fresh Adam, so both methods train for p.Steps steps and fine-tune for
+// the same number of steps after reaching the target.
+//
+// Each extra method is trained for p.Steps steps from the same initial
+// weights. progress, if not nil, receives each result as it is made.
+func ComparePruning(p PruneProtocol, train, test *Dataset, targets []float64, seed int64,
+	extra []Method,
+	progress func(PruneResult)) ([]PruneResult, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	init, err := NewNet(p.Sizes, seed)
+	if err != nil {
+		return nil, err
+	}
+	var results []PruneResult
+	record := func(method string, target float64, net *Net, start time.Time) error {
+		acc, err := net.Accuracy(test)
+		if err != nil {
+			return err
+		}
+		r := PruneResult{Method: method, Target: target, Seed: seed, Accuracy: acc,
+			Sparsity: net.Sparsity(), Seconds: time.Since(start).Seconds()}
+		results = append(results, r)
+		if progress != nil {
+			progress(r)
+		}
+		return nil
+	}
+
+	start := time.Now()
+	dense, atEnd, err := Train(p.RunConfig, init, train, seed, nil, nil, p.End)
+	if err != nil {
+		return nil, errors.Wrap(err, "repro: ComparePruning: dense")
+	}
+	if err := record("dense", 0, dense, start); err != nil {
+		return nil, err
+	}
+
+	for _, s := range targets {
+		start = time.Now()
+		net, _, err := Train(p.RunConfig, init, train, seed, prunedWeights(p.GradualSpec(s)), nil, 0)
+		if err != nil {
+			return nil, errors.Wrapf(err, "repro: ComparePruning: gradual %v", s)
+		}
+		if err := record("gradual", s, net, start); err != nil {
+			return nil, err
+		}
+
+		start = time.Now()
+		spec := fmt.Sprintf("constant(%v)", s)
+		fine := p.RunConfig
+		fine.Steps = p.Steps - p.End
+		net, _, err = Train(fine, atEnd, train, seed+1000, prunedWeights(spec), nil, 0)
+		if err != nil {
+			return nil, errors.Wrapf(err, "repro: ComparePruning: one-shot %v", s)
+		}
+		if err := record("one-shot", s, net, start); err != nil {
+			return nil, err
+		}
+
+		for _, method := range extra {
+			setup := method.Setup(s)
+			if setup == nil {
+				continue
+			}
+			start = time.Now()
+			net, _, err := Train(p.RunConfig, init, train, seed, setup, nil, 0)
+			if err != nil {
+				return nil, errors.Wrapf(err, "repro: ComparePruning: %s %v", method.Name, s)
+			}
+			if err := record(method.Name, s, net, start); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return results, nil
+}
