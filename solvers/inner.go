@@ -110,20 +110,20 @@ type moments struct {
 
 // denseData returns the data of a parameter and its gradient.
 func denseData(n gorgonia.ValueGrad, i int) (w32, g32 []float32, w64, g64 []float64, err error) {
-	name := paramName(n, i)
 	w, ok := n.Value().(*tensor.Dense)
 	if !ok {
 		return nil, nil, nil, nil, errors.Errorf("solvers: %s is a %T, not a *tensor.Dense",
-			name, n.Value())
+			paramName(n, i), n.Value())
 	}
 	gv, err := n.Grad()
 	if err != nil {
-		return nil, nil, nil, nil, errors.Wrapf(err, "solvers: no gradient for %s", name)
+		return nil, nil, nil, nil, errors.Wrapf(err, "solvers: no gradient for %s",
+			paramName(n, i))
 	}
 	g, ok := gv.(*tensor.Dense)
 	if !ok || g.Dtype() != w.Dtype() || g.Size() != w.Size() {
 		return nil, nil, nil, nil, errors.Errorf("solvers: gradient of %s does not match "+
-			"its weight", name)
+			"its weight", paramName(n, i))
 	}
 	switch w.Dtype() {
 	case tensor.Float32:
@@ -132,7 +132,7 @@ func denseData(n gorgonia.ValueGrad, i int) (w32, g32 []float32, w64, g64 []floa
 		return nil, nil, w.Float64s(), g.Float64s(), nil
 	}
 	return nil, nil, nil, nil, errors.Errorf("solvers: %s is %v, not float32 or float64",
-		name, w.Dtype())
+		paramName(n, i), w.Dtype())
 }
 
 func paramName(n gorgonia.ValueGrad, i int) string {

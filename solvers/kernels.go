@@ -42,36 +42,46 @@ func applyMask[T float](w []T, keep []bool) {
 	}
 }
 
-// softThreshold replaces w by its L1 proximal point sign(w)·max(|w|−t, 0)
-// in w's precision and zeros the entries keep rejects (keep may be nil).
-// It does one pass over w and keep.
-func softThreshold[T float](w []T, t T, keep []bool) {
+// softThreshold32 replaces w by its L1 proximal point
+// sign(w)·max(|w|−t, 0), computed in float32 as w − clamp(w, −t, t), and
+// sets to +0 the entries keep rejects (keep may be nil). Entries shrunk to
+// zero are +0 as well. It is branch-free, so its speed does not depend on
+// the mask, and does one pass over w and keep.
+func softThreshold32(w []float32, t float32, keep []bool) {
 	if keep == nil {
 		for i, v := range w {
-			switch {
-			case v > t:
-				w[i] = v - t
-			case v < -t:
-				w[i] = v + t
-			default:
-				w[i] = 0
-			}
+			w[i] = v - min(max(v, -t), t)
 		}
 		return
 	}
 	keep = keep[:len(w)]
 	for i, v := range w {
-		switch {
-		case !keep[i]:
-			w[i] = 0
-		case v > t:
-			w[i] = v - t
-		case v < -t:
-			w[i] = v + t
-		default:
-			w[i] = 0
-		}
+		r := v - min(max(v, -t), t)
+		w[i] = math.Float32frombits(math.Float32bits(r) & -uint32(boolToUint8(keep[i])))
 	}
+}
+
+// softThreshold64 is softThreshold32 for float64.
+func softThreshold64(w []float64, t float64, keep []bool) {
+	if keep == nil {
+		for i, v := range w {
+			w[i] = v - min(max(v, -t), t)
+		}
+		return
+	}
+	keep = keep[:len(w)]
+	for i, v := range w {
+		r := v - min(max(v, -t), t)
+		w[i] = math.Float64frombits(math.Float64bits(r) & -uint64(boolToUint8(keep[i])))
+	}
+}
+
+func boolToUint8(b bool) uint8 {
+	var u uint8
+	if b {
+		u = 1
+	}
+	return u
 }
 
 // weightStats returns the number of zeros, Σ|w| and Σw² of w.

@@ -373,9 +373,9 @@ func (s *Solver) proxStep(eta float64) ([]bool, error) {
 		thr := eta * t.lambda
 		if t.isL1 {
 			if p.w32 != nil {
-				softThreshold(p.w32, float32(thr), p.keep)
+				softThreshold32(p.w32, float32(thr), p.keep)
 			} else {
-				softThreshold(p.w64, thr, p.keep)
+				softThreshold64(p.w64, thr, p.keep)
 			}
 			masked[t.param] = true
 			continue

@@ -1,0 +1,398 @@
+package solvers
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/regsched/regsched/schedules"
+)
+
+func TestSoftThresholdDefinition(t *testing.T) {
+	// Expected values from the definition sign(w)·max(|w|−t, 0), with
+	// rejected entries 0.
+	w := []float64{3, -3, 0.5, -0.5, 1, -1, 0, 2}
+	keep := []bool{true, true, true, true, true, true, true, false}
+	want := []float64{2, -2, 0, 0, 0, 0, 0, 0}
+	w64 := append([]float64(nil), w...)
+	softThreshold64(w64, 1, keep)
+	w32 := make([]float32, len(w))
+	for i, v := range w {
+		w32[i] = float32(v)
+	}
+	softThreshold32(w32, 1, keep)
+	for i := range want {
+		if w64[i] != want[i] || math.Signbit(w64[i]) && want[i] == 0 {
+			t.Errorf("float64 index %d: got %v, want %v", i, w64[i], want[i])
+		}
+		if float64(w32[i]) != want[i] || math.Signbit(float64(w32[i])) && want[i] == 0 {
+			t.Errorf("float32 index %d: got %v, want %v", i, w32[i], want[i])
+		}
+	}
+}
+
+// matrixModel returns a graph with one weight of the given shape whose
+// values are a permutation of 1…n, so that magnitudes are distinct, and
+// the Step inputs for it.
+func matrixModel(t *testing.T, shape ...int) (*gorgonia.Node, []float64, func(*Solver, ...func())) {
+	t.Helper()
+	g := gorgonia.NewGraph()
+	n := tensor.Shape(shape).TotalSize()
+	data := make([]float64, n)
+	for i := range data {
+		data[i] = float64((i*7919)%n + 1)
+	}
+	w := gorgonia.NewTensor(g, tensor.Float64, len(shape), gorgonia.WithShape(shape...),
+		gorgonia.WithName("w"), gorgonia.WithValue(tensor.New(tensor.WithShape(shape...),
+			tensor.WithBacking(data))))
+	cost := gorgonia.Must(gorgonia.Sum(w))
+	if _, err := gorgonia.Grad(cost, w); err != nil {
+		t.Fatal(err)
+	}
+	vm := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(w))
+	t.Cleanup(func() { vm.Close() })
+	step := func(s *Solver, before ...func()) {
+		t.Helper()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		for _, f := range before {
+			f()
+		}
+		if err := s.Step(gorgonia.NodesToValueGrads(gorgonia.Nodes{w})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w, w.Value().(*tensor.Dense).Float64s(), step
+}
+
+func TestStructuredPruningZeroesWholeUnits(t *testing.T) {
+	cases := []struct {
+		shape     []int
+		structure Structure
+		target    float64
+		units     int // number of units
+		unitSize  int // weights per unit
+		unitOf    func(i int) int
+	}{
+		{[]int{6, 4}, Rows{}, 0.5, 6, 4, func(i int) int { return i / 4 }},
+		{[]int{6, 4}, Columns{}, 0.5, 4, 6, func(i int) int { return i % 4 }},
+		{[]int{4, 8}, Blocks{Rows: 1, Cols: 4}, 0.25, 8, 4, func(i int) int { return (i/8)*2 + (i%8)/4 }},
+		{[]int{8, 8}, Blocks{Rows: 4, Cols: 4}, 0.5, 4, 16, func(i int) int { return (i/8/4)*2 + (i%8)/4 }},
+		{[]int{3, 2, 2, 2}, Filters{}, 1.0 / 3, 3, 8, func(i int) int { return i / 8 }},
+		{[]int{3, 2, 2, 2}, Channels{}, 0.5, 2, 12, func(i int) int { return (i / 4) % 2 }},
+	}
+	for ci, c := range cases {
+		w, data, step := matrixModel(t, c.shape...)
+		s, err := Wrap(gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0)),
+			WithPruning(w, Magnitude{}, constant(c.target), WithStructure(c.structure)))
+		if err != nil {
+			t.Fatalf("case %d: %v", ci, err)
+		}
+		step(s)
+		zeros := make([]int, c.units)
+		for i, v := range data {
+			if v == 0 {
+				zeros[c.unitOf(i)]++
+			}
+		}
+		pruned := 0
+		for u, z := range zeros {
+			if z != 0 && z != c.unitSize {
+				t.Errorf("case %d (%s): unit %d has %d of %d weights zero", ci, c.structure, u, z, c.unitSize)
+			}
+			if z == c.unitSize {
+				pruned++
+			}
+		}
+		if want := roundCount(c.target, c.units); pruned != want {
+			t.Errorf("case %d (%s): %d units pruned, want %d", ci, c.structure, pruned, want)
+		}
+	}
+}
+
+func TestNMPruningPattern(t *testing.T) {
+	// 2:4 along axis 0 of an 8×3 weight: every run of 4 rows in a column
+	// keeps exactly 2 weights.
+	w, data, step := matrixModel(t, 8, 3)
+	s, err := Wrap(gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0)),
+		WithPruning(w, Magnitude{}, constant(0.5), WithStructure(NM{N: 2, M: 4})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(s)
+	for col := 0; col < 3; col++ {
+		for start := 0; start < 8; start += 4 {
+			kept := 0
+			for r := start; r < start+4; r++ {
+				if data[r*3+col] != 0 {
+					kept++
+				}
+			}
+			if kept != 2 {
+				t.Errorf("column %d rows %d–%d keep %d weights, want 2", col, start, start+3, kept)
+			}
+		}
+	}
+}
+
+func TestStructureShapeErrors(t *testing.T) {
+	cases := []struct {
+		shape     []int
+		structure Structure
+	}{
+		{[]int{5}, Rows{}},
+		{[]int{4, 4}, Filters{}},
+		{[]int{4, 4}, Channels{}},
+		{[]int{6, 4}, Blocks{Rows: 4, Cols: 4}},
+		{[]int{6, 4}, NM{N: 2, M: 4}},
+		{[]int{8, 4}, NM{N: 4, M: 4}},
+		{[]int{8, 4}, NM{N: 1, M: 4, Axis: 2}},
+	}
+	for i, c := range cases {
+		w, _, _ := matrixModel(t, c.shape...)
+		_, err := Wrap(gorgonia.NewVanillaSolver(),
+			WithPruning(w, Magnitude{}, constant(0.5), WithStructure(c.structure)))
+		if err == nil {
+			t.Errorf("case %d: %s on %v accepted", i, c.structure, c.shape)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, `"w"`) || !strings.Contains(msg, fmt.Sprint(tensor.Shape(c.shape))) {
+			t.Errorf("case %d: error %q does not name the parameter and its shape", i, msg)
+		}
+	}
+}
+
+// twoLayers returns two weights of different sizes in one graph.
+func twoLayers(t *testing.T) (gorgonia.Nodes, func(*Solver)) {
+	t.Helper()
+	g := gorgonia.NewGraph()
+	var nodes gorgonia.Nodes
+	var cost *gorgonia.Node
+	for i, sh := range []tensor.Shape{{20, 10}, {10, 4}} {
+		n := sh.TotalSize()
+		data := make([]float64, n)
+		for j := range data {
+			// Layer 0 holds small values, layer 1 large ones.
+			data[j] = float64(j+1) * math.Pow(100, float64(i))
+		}
+		w := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(sh...),
+			gorgonia.WithName([]string{"a", "b"}[i]),
+			gorgonia.WithValue(tensor.New(tensor.WithShape(sh...), tensor.WithBacking(data))))
+		nodes = append(nodes, w)
+		sum := gorgonia.Must(gorgonia.Sum(w))
+		if cost == nil {
+			cost = sum
+		} else {
+			cost = gorgonia.Must(gorgonia.Add(cost, sum))
+		}
+	}
+	if _, err := gorgonia.Grad(cost, nodes...); err != nil {
+		t.Fatal(err)
+	}
+	vm := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(nodes...))
+	t.Cleanup(func() { vm.Close() })
+	return nodes, func(s *Solver) {
+		t.Helper()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		if err := s.Step(gorgonia.NodesToValueGrads(nodes)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestGlobalPruningKeepsFloor(t *testing.T) {
+	nodes, step := twoLayers(t)
+	s, err := Wrap(gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0)),
+		WithPruningGroup(nodes, Magnitude{}, constant(0.9), Allocate(Global)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(s)
+	m := s.Metrics()
+	total := m.Params[0].Zeros + m.Params[1].Zeros
+	// 240 weights at 90% is 216 zeros; the floor keeps one weight in each
+	// of the 10 + 4 output columns, which the 24 kept weights allow.
+	if total != 216 {
+		t.Errorf("%d zeros, want 216", total)
+	}
+	a := float64s(nodes[0])
+	for col := 0; col < 10; col++ {
+		kept := 0
+		for r := 0; r < 20; r++ {
+			if a[r*10+col] != 0 {
+				kept++
+			}
+		}
+		if kept == 0 {
+			t.Errorf("column %d of the small layer was emptied", col)
+		}
+	}
+	if m.Params[0].Sparsity <= m.Params[1].Sparsity {
+		t.Errorf("small-valued layer sparsity %v, large-valued %v: want the small one pruned more",
+			m.Params[0].Sparsity, m.Params[1].Sparsity)
+	}
+}
+
+func TestERKAllocationTotal(t *testing.T) {
+	for i, target := range []float64{0.3, 0.5, 0.8, 0.95} {
+		nodes, step := twoLayers(t)
+		s, err := Wrap(gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0)),
+			WithPruningGroup(nodes, Magnitude{}, constant(target), Allocate(ERK)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		step(s)
+		m := s.Metrics()
+		total := m.Params[0].Zeros + m.Params[1].Zeros
+		if want := roundCount(target, 240); total != want {
+			t.Errorf("case %d: %d zeros, want %d", i, total, want)
+		}
+		// ERK ratio (20+10)/200 = 0.15 for a, (10+4)/40 = 0.35 for b: the
+		// larger layer a is sparser.
+		if m.Params[0].Sparsity < m.Params[1].Sparsity {
+			t.Errorf("case %d: sparsity %v for the larger layer, %v for the smaller: want larger ≥ smaller",
+				i, m.Params[0].Sparsity, m.Params[1].Sparsity)
+		}
+	}
+}
+
+func TestRegrowthHoldsSparsity(t *testing.T) {
+	for i, r := range []Regrowth{SET{Every: 2, End: 20}, RigL{Every: 2, End: 20, DropFraction: 0.5}} {
+		m := newModel(t, tensor.Float32, 31)
+		s, err := Wrap(NewAdam(), WithLearnRate(0.01),
+			WithPruning(m.w1, Magnitude{}, constant(0.5), WithRegrowth(r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vgs := gorgonia.NodesToValueGrads(m.params)
+		flips := 0
+		for step := 0; step < 20; step++ {
+			m.forward(t)
+			if err := s.Step(vgs); err != nil {
+				t.Fatal(err)
+			}
+			if step > 0 {
+				flips += s.Metrics().Flips
+			}
+			if z := s.Metrics().Params[0].Zeros; z < 48 {
+				t.Fatalf("case %d step %d: %d zeros in w1, want at least 48", i, step, z)
+			}
+			if p := s.params[0].layer.pruned; p != 48 {
+				t.Fatalf("case %d step %d: %d pruned, want 48", i, step, p)
+			}
+		}
+		if flips == 0 {
+			t.Errorf("case %d: regrowth changed no mask entry", i)
+		}
+	}
+}
+
+func TestTaylorReadsGradientBeforeStep(t *testing.T) {
+	// With weights all 1, |w·g| ranks by |g|: after the step the gradient
+	// is zeroed, so a criterion reading it late would see only ties and
+	// prune the lowest indices.
+	w, data, step := matrixModel(t, 4, 4)
+	for i := range data {
+		data[i] = 1
+	}
+	s, err := Wrap(gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0)),
+		WithPruning(w, Taylor{}, constant(0.25)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// d(Σw)/dw is 1 everywhere, so make the gradient distinct by hand.
+	step(s, func() {
+		g, _ := w.Grad()
+		gd := g.(*tensor.Dense).Float64s()
+		for i := range gd {
+			gd[i] = float64(16 - i)
+		}
+	})
+	for i, v := range data {
+		if pruned := i >= 12; pruned != (v == 0) {
+			t.Fatalf("w[%d] = %v: want the 4 weights of smallest |g| (the last) pruned", i, v)
+		}
+	}
+}
+
+// policy is an adaptive schedule that records the signals it sees.
+type policy struct {
+	value float64
+	seen  map[string]float64
+}
+
+func (p *policy) At(int) float64 { return p.value }
+func (p *policy) Update(step int, signals map[string]float64) []schedules.Decision {
+	for k, v := range signals {
+		p.seen[k] = v
+	}
+	return nil
+}
+func (p *policy) MarshalState() ([]byte, error) { return nil, nil }
+func (p *policy) UnmarshalState([]byte) error   { return nil }
+
+func TestSignalsReachPolicies(t *testing.T) {
+	m := newModel(t, tensor.Float32, 41)
+	p := &policy{value: 0.5, seen: map[string]float64{}}
+	s, err := Wrap(NewSGD(), WithPruning(m.w1, Magnitude{}, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Observe("val_loss", 1.5)
+	m.train(t, s, 1)
+	for _, key := range []string{"sparsity", "sparsity/w1", "sparsity/b", "grad_norm", "val_loss"} {
+		if _, ok := p.seen[key]; !ok {
+			t.Errorf("signal %q not passed to Update", key)
+		}
+	}
+	if got := p.seen["sparsity/w1"]; got != 0.5 {
+		t.Errorf("sparsity/w1 = %v, want 0.5", got)
+	}
+	clear(p.seen)
+	m.train(t, s, 1)
+	if _, ok := p.seen["val_loss"]; ok {
+		t.Error("an observed signal was passed again at the next step")
+	}
+}
+
+func TestStepDoesNotAllocate(t *testing.T) {
+	m := newModel(t, tensor.Float32, 51)
+	s, err := Wrap(NewAdam(), WithLearnRate(0.01),
+		WithPruning(m.w1, Magnitude{}, ramp{to: 0.8, end: 1000}, UpdateEvery(100)),
+		WithPruning(m.w2, Magnitude{}, constant(0.5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.train(t, s, 2)
+	vgs := gorgonia.NodesToValueGrads(m.params)
+	grads := make([][]float32, len(m.params))
+	for i, p := range m.params {
+		g, _ := p.Grad()
+		grads[i] = make([]float32, g.(*tensor.Dense).Size())
+		for j := range grads[i] {
+			grads[i][j] = float32(j%7) - 3
+		}
+	}
+	allocs := testing.AllocsPerRun(50, func() {
+		for i, p := range m.params {
+			g, _ := p.Grad()
+			copy(g.(*tensor.Dense).Float32s(), grads[i])
+		}
+		if err := s.Step(vgs); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Step allocates %v times per call between mask updates, want 0", allocs)
+	}
+}
