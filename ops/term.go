@@ -1,6 +1,12 @@
 package ops
 
-import "gorgonia.org/tensor"
+import (
+	"fmt"
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+)
 
 // Term is a penalty R(w) on a float32 or float64 tensor.
 type Term interface {
@@ -15,4 +21,82 @@ type ProxTerm interface {
 	Term
 	// Prox replaces w in place by argmin_x ½‖x−w‖² + t·R(x).
 	Prox(w tensor.Tensor, t float64) error
+}
+
+// float is the set of element types the terms accept.
+type float interface{ ~float32 | ~float64 }
+
+// backing returns the elements of w as []float32 or []float64. It
+// rejects nil tensors, tensors other than *tensor.Dense, non-contiguous
+// views and dtypes other than float32 and float64, naming the term and
+// the argument in the error.
+func backing(term, arg string, w tensor.Tensor) (any, error) {
+	if w == nil {
+		return nil, errors.Errorf("ops: %s: %s is nil", term, arg)
+	}
+	d, ok := w.(*tensor.Dense)
+	if !ok {
+		return nil, errors.Errorf("ops: %s: %s is a %T; want *tensor.Dense", term, arg, w)
+	}
+	if d.IsScalar() {
+		return nil, errors.Errorf("ops: %s: %s has scalar shape %v; want at least one axis",
+			term, arg, d.Shape())
+	}
+	if d.IsMaterializable() {
+		return nil, errors.Errorf("ops: %s: %s is a non-contiguous view with shape %v; "+
+			"materialize it first", term, arg, d.Shape())
+	}
+	switch d.Dtype() {
+	case tensor.Float32, tensor.Float64:
+		return d.Data(), nil
+	}
+	return nil, errors.Errorf("ops: %s: %s has dtype %v; want float32 or float64",
+		term, arg, d.Dtype())
+}
+
+// pair returns the elements of w and grad, checking that both have the
+// same shape and dtype. Both results have the same slice type.
+func pair(term string, w, grad tensor.Tensor) (any, any, error) {
+	wd, err := backing(term, "w", w)
+	if err != nil {
+		return nil, nil, err
+	}
+	gd, err := backing(term, "grad", grad)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !w.Shape().Eq(grad.Shape()) {
+		return nil, nil, errors.Errorf("ops: %s: grad has shape %v; want w's shape %v",
+			term, grad.Shape(), w.Shape())
+	}
+	if w.Dtype() != grad.Dtype() {
+		return nil, nil, errors.Errorf("ops: %s: grad has dtype %v; want w's dtype %v",
+			term, grad.Dtype(), w.Dtype())
+	}
+	return wd, gd, nil
+}
+
+// checkScale rejects a NaN or infinite gradient scale.
+func checkScale(term string, scale float64) error {
+	if math.IsNaN(scale) || math.IsInf(scale, 0) {
+		return errors.Errorf("ops: %s: scale (%v) is not finite", term, scale)
+	}
+	return nil
+}
+
+// checkThreshold rejects a negative, NaN or infinite prox threshold.
+func checkThreshold(term string, t float64) error {
+	if math.IsNaN(t) || math.IsInf(t, 0) || t < 0 {
+		return errors.Errorf("ops: %s: threshold t (%v) must be finite and non-negative", term, t)
+	}
+	return nil
+}
+
+// termName returns the name used for t in errors and hashes: its String
+// method when it has one, or else its Go type and fields.
+func termName(t Term) string {
+	if s, ok := t.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("%T%+v", t, t)
 }

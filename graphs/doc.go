@@ -1,0 +1,20 @@
+// Package graphs attaches scheduled penalties to an existing Gorgonia
+// graph, builds reference models and checks gradients numerically.
+//
+// A Regularizer owns one scalar coefficient node per penalty. Add
+// registers λ(t)·R(w); Augment returns the loss plus every penalty that
+// acts through the gradient; SetCoefficient writes a new λ into a
+// coefficient node in place, so a compiled machine sees it on its next
+// run:
+//
+//	reg := graphs.NewRegularizer(g)
+//	err := reg.Add(w, ops.L2{}, sched)
+//	cost, err := reg.Augment(loss)
+//
+// CheckGradient compares a graph's gradients with central differences,
+// for use in unit tests. NewMLP builds fully connected networks with a
+// softmax cross-entropy or mean squared error loss.
+//
+// Limitations: a Regularizer is not safe for concurrent use, and
+// CheckGradient costs two forward passes per checked element.
+package graphs

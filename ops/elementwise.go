@@ -1,0 +1,347 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+)
+
+// L1 is the lasso penalty ‖w‖₁ = Σ|wᵢ|. Its gradient is the subgradient
+// sign(w), which is 0 where wᵢ = 0. Its proximal operator is the soft
+// threshold, which sets every |wᵢ| ≤ t to exactly 0.
+type L1 struct{}
+
+// L2 is the ridge penalty ½‖w‖²₂ = ½Σwᵢ², with gradient w. Its proximal
+// operator shrinks w by the factor 1/(1+t) and never makes zeros.
+type L2 struct{}
+
+// ElasticNet is L1Ratio·‖w‖₁ + (1−L1Ratio)/2·‖w‖²₂, the convention of
+// scikit-learn's ElasticNet. L1Ratio must lie in [0, 1]: 1 is L1 and 0
+// is L2. The zero value is therefore L2.
+type ElasticNet struct {
+	L1Ratio float64
+}
+
+// LogSum is Σ log(1 + |wᵢ|/Eps), a concave surrogate of the count of
+// non-zeros (Candès, Wakin and Boyd 2008). Smaller Eps approaches the
+// count more closely but makes the gradient sign(wᵢ)/(Eps+|wᵢ|) steeper
+// near 0. Eps must be positive; the zero value is rejected.
+type LogSum struct {
+	Eps float64
+}
+
+var (
+	_ ProxTerm = L1{}
+	_ ProxTerm = L2{}
+	_ ProxTerm = ElasticNet{}
+	_ Term     = LogSum{}
+)
+
+// String returns "L1".
+func (L1) String() string { return "L1" }
+
+// Value returns ‖w‖₁, summed in float64.
+func (L1) Value(w tensor.Tensor) (float64, error) {
+	switch x := must(backing("L1", "w", w)).(type) {
+	case error:
+		return 0, x
+	case []float32:
+		return l1Value(x), nil
+	case []float64:
+		return l1Value(x), nil
+	}
+	panic("unreachable")
+}
+
+// AddGrad adds scale·sign(w) into grad.
+func (L1) AddGrad(w, grad tensor.Tensor, scale float64) error {
+	if err := checkScale("L1", scale); err != nil {
+		return err
+	}
+	wd, gd, err := pair("L1", w, grad)
+	if err != nil {
+		return err
+	}
+	switch x := wd.(type) {
+	case []float32:
+		l1AddGrad(x, gd.([]float32), float32(scale))
+	case []float64:
+		l1AddGrad(x, gd.([]float64), scale)
+	}
+	return nil
+}
+
+// Prox applies the soft threshold wᵢ ← sign(wᵢ)·max(|wᵢ|−t, 0) in O(n).
+func (L1) Prox(w tensor.Tensor, t float64) error {
+	if err := checkThreshold("L1", t); err != nil {
+		return err
+	}
+	switch x := must(backing("L1", "w", w)).(type) {
+	case error:
+		return x
+	case []float32:
+		softThreshold(x, float32(t))
+	case []float64:
+		softThreshold(x, t)
+	}
+	return nil
+}
+
+// String returns "L2".
+func (L2) String() string { return "L2" }
+
+// Value returns ½‖w‖²₂, summed in float64.
+func (L2) Value(w tensor.Tensor) (float64, error) {
+	switch x := must(backing("L2", "w", w)).(type) {
+	case error:
+		return 0, x
+	case []float32:
+		return sumSquares(x) / 2, nil
+	case []float64:
+		return sumSquares(x) / 2, nil
+	}
+	panic("unreachable")
+}
+
+// AddGrad adds scale·w into grad.
+func (L2) AddGrad(w, grad tensor.Tensor, scale float64) error {
+	if err := checkScale("L2", scale); err != nil {
+		return err
+	}
+	wd, gd, err := pair("L2", w, grad)
+	if err != nil {
+		return err
+	}
+	switch x := wd.(type) {
+	case []float32:
+		axpy(float32(scale), x, gd.([]float32))
+	case []float64:
+		axpy(scale, x, gd.([]float64))
+	}
+	return nil
+}
+
+// Prox scales w by 1/(1+t).
+func (L2) Prox(w tensor.Tensor, t float64) error {
+	if err := checkThreshold("L2", t); err != nil {
+		return err
+	}
+	switch x := must(backing("L2", "w", w)).(type) {
+	case error:
+		return x
+	case []float32:
+		scaleBy(x, float32(1/(1+t)))
+	case []float64:
+		scaleBy(x, 1/(1+t))
+	}
+	return nil
+}
+
+// String returns "ElasticNet{L1Ratio:r}".
+func (e ElasticNet) String() string { return fmt.Sprintf("ElasticNet{L1Ratio:%v}", e.L1Ratio) }
+
+func (e ElasticNet) check() error {
+	if !(e.L1Ratio >= 0 && e.L1Ratio <= 1) {
+		return errors.Errorf("ops: ElasticNet: L1Ratio (%v) is outside [0, 1]", e.L1Ratio)
+	}
+	return nil
+}
+
+// Value returns r‖w‖₁ + (1−r)/2·‖w‖²₂ with r = L1Ratio.
+func (e ElasticNet) Value(w tensor.Tensor) (float64, error) {
+	if err := e.check(); err != nil {
+		return 0, err
+	}
+	r := e.L1Ratio
+	switch x := must(backing("ElasticNet", "w", w)).(type) {
+	case error:
+		return 0, x
+	case []float32:
+		return r*l1Value(x) + (1-r)/2*sumSquares(x), nil
+	case []float64:
+		return r*l1Value(x) + (1-r)/2*sumSquares(x), nil
+	}
+	panic("unreachable")
+}
+
+// AddGrad adds scale·(r·sign(w) + (1−r)·w) into grad.
+func (e ElasticNet) AddGrad(w, grad tensor.Tensor, scale float64) error {
+	if err := e.check(); err != nil {
+		return err
+	}
+	if err := checkScale("ElasticNet", scale); err != nil {
+		return err
+	}
+	wd, gd, err := pair("ElasticNet", w, grad)
+	if err != nil {
+		return err
+	}
+	r := e.L1Ratio
+	switch x := wd.(type) {
+	case []float32:
+		l1AddGrad(x, gd.([]float32), float32(scale*r))
+		axpy(float32(scale*(1-r)), x, gd.([]float32))
+	case []float64:
+		l1AddGrad(x, gd.([]float64), scale*r)
+		axpy(scale*(1-r), x, gd.([]float64))
+	}
+	return nil
+}
+
+// Prox applies the soft threshold at r·t and then scales by
+// 1/(1+(1−r)·t), in O(n).
+func (e ElasticNet) Prox(w tensor.Tensor, t float64) error {
+	if err := e.check(); err != nil {
+		return err
+	}
+	if err := checkThreshold("ElasticNet", t); err != nil {
+		return err
+	}
+	r := e.L1Ratio
+	shrink := 1 / (1 + (1-r)*t)
+	switch x := must(backing("ElasticNet", "w", w)).(type) {
+	case error:
+		return x
+	case []float32:
+		softThreshold(x, float32(r*t))
+		scaleBy(x, float32(shrink))
+	case []float64:
+		softThreshold(x, r*t)
+		scaleBy(x, shrink)
+	}
+	return nil
+}
+
+// String returns "LogSum{Eps:e}".
+func (l LogSum) String() string { return fmt.Sprintf("LogSum{Eps:%v}", l.Eps) }
+
+func (l LogSum) check() error {
+	if !(l.Eps > 0) || math.IsInf(l.Eps, 1) {
+		return errors.Errorf("ops: LogSum: Eps (%v) must be positive and finite", l.Eps)
+	}
+	return nil
+}
+
+// Value returns Σ log(1 + |wᵢ|/Eps).
+func (l LogSum) Value(w tensor.Tensor) (float64, error) {
+	if err := l.check(); err != nil {
+		return 0, err
+	}
+	switch x := must(backing("LogSum", "w", w)).(type) {
+	case error:
+		return 0, x
+	case []float32:
+		return logSumValue(x, l.Eps), nil
+	case []float64:
+		return logSumValue(x, l.Eps), nil
+	}
+	panic("unreachable")
+}
+
+// AddGrad adds scale·sign(wᵢ)/(Eps+|wᵢ|) into grad.
+func (l LogSum) AddGrad(w, grad tensor.Tensor, scale float64) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	if err := checkScale("LogSum", scale); err != nil {
+		return err
+	}
+	wd, gd, err := pair("LogSum", w, grad)
+	if err != nil {
+		return err
+	}
+	switch x := wd.(type) {
+	case []float32:
+		logSumAddGrad(x, gd.([]float32), l.Eps, scale)
+	case []float64:
+		logSumAddGrad(x, gd.([]float64), l.Eps, scale)
+	}
+	return nil
+}
+
+// must folds a (value, error) pair into one value for a type switch:
+// the error when there is one, or else the value.
+func must(v any, err error) any {
+	if err != nil {
+		return err
+	}
+	return v
+}
+
+func l1Value[T float](x []T) float64 {
+	var s float64
+	for _, v := range x {
+		s += math.Abs(float64(v))
+	}
+	return s
+}
+
+func l1AddGrad[T float](x, g []T, scale T) {
+	g = g[:len(x)]
+	for i, v := range x {
+		switch {
+		case v > 0:
+			g[i] += scale
+		case v < 0:
+			g[i] -= scale
+		}
+	}
+}
+
+func sumSquares[T float](x []T) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v) * float64(v)
+	}
+	return s
+}
+
+func axpy[T float](a T, x, y []T) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+func scaleBy[T float](x []T, a T) {
+	for i := range x {
+		x[i] *= a
+	}
+}
+
+func softThreshold[T float](x []T, t T) {
+	for i, v := range x {
+		switch {
+		case v > t:
+			x[i] = v - t
+		case v < -t:
+			x[i] = v + t
+		default:
+			x[i] = 0
+		}
+	}
+}
+
+func logSumValue[T float](x []T, eps float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += math.Log1p(math.Abs(float64(v)) / eps)
+	}
+	return s
+}
+
+func logSumAddGrad[T float](x, g []T, eps, scale float64) {
+	g = g[:len(x)]
+	for i, v := range x {
+		a := math.Abs(float64(v))
+		d := scale / (eps + a)
+		switch {
+		case v > 0:
+			g[i] += T(d)
+		case v < 0:
+			g[i] -= T(d)
+		}
+	}
+}
