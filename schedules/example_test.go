@@ -44,3 +44,50 @@ func ExamplePoly() {
 	// 1100 0.8000
 	// 2000 0.8000
 }
+
+func ExampleTrack() {
+	// L1 strength 0.1·m, with m steered so that the measured sparsity
+	// follows 0.5.
+	s, err := schedules.Parse("track(constant(0.1), signal=sparsity, target=0.5, " +
+		"kp=1, ki=0.5, min=0.01, max=100)")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	a := s.(schedules.Adaptive)
+	for step, sparsity := range []float64{0.2, 0.4, 0.5} {
+		for _, d := range a.Update(step, map[string]float64{"sparsity": sparsity}) {
+			fmt.Printf("step %d: m %.4f -> %.4f (%s)\n", d.Step, d.Old, d.New, d.Reason)
+		}
+		fmt.Printf("λ(%d) = %.4f\n", step+1, a.At(step+1))
+	}
+	// Output:
+	// step 0: m 1.0000 -> 1.5683 (sparsity 0.2 is below target 0.5)
+	// λ(1) = 0.1568
+	// step 1: m 1.5683 -> 1.3499 (sparsity 0.4 is below target 0.5)
+	// λ(2) = 0.1350
+	// step 2: m 1.3499 -> 1.2214 (sparsity 0.5 is at target 0.5)
+	// λ(3) = 0.1221
+}
+
+func ExampleGuard() {
+	g := &schedules.Guard{
+		Base:      schedules.Constant{Value: 1},
+		Signal:    "val_acc",
+		Mode:      schedules.Max,
+		Tolerance: 0.05,
+		Factor:    0.5,
+		Hold:      2,
+		Recover:   1,
+		Bounds:    schedules.Bounds{Init: 1, Min: 0.01, Max: 1},
+	}
+	for step, acc := range []float64{0.90, 0.91, 0.80, 0.80} {
+		for _, d := range g.Update(step, map[string]float64{"val_acc": acc}) {
+			fmt.Printf("step %d: m %.2f -> %.2f: %s\n", d.Step, d.Old, d.New, d.Reason)
+		}
+	}
+	fmt.Println(g)
+	// Output:
+	// step 2: m 1.00 -> 0.50: backed off: val_acc 0.8 is worse than its best 0.91 by more than 0.05
+	// guard(constant(1), signal=val_acc, mode=max, tolerance=0.05, factor=0.5, hold=2, min=0.01, max=1)
+}

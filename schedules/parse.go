@@ -401,6 +401,18 @@ func scheduleOf(fn, name string, v *value) (Schedule, error) {
 	return nil, errorf(fn, "%s (%s) is not a schedule", name, v.describe())
 }
 
+// name returns parameter i as a name, or def when absent.
+func (b *binding) name(i int, param string, def string) (string, error) {
+	v := b.vals[i]
+	if v == nil {
+		return def, nil
+	}
+	if v.kind != nameValue {
+		return "", errorf(b.fn, "%s (%s) is not a name", param, v.describe())
+	}
+	return v.text, nil
+}
+
 // describe returns a short text of v for an error message.
 func (v *value) describe() string {
 	switch v.kind {

@@ -32,7 +32,10 @@ var roundTripSpecs = []string{
 
 // TestParseRoundTrip checks that Parse(s.String()) equals s.
 func TestParseRoundTrip(t *testing.T) {
-	for i, spec := range roundTripSpecs {
+	specs := append(append([]string{}, roundTripSpecs...), adaptiveSpecs...)
+	specs = append(specs, `track(1, signal="loss ", target=0.1, decreasing=true, init=2)`,
+		`guard(1, signal="\xff", mode=min, tolerance=0, factor=0.5, hold=0)`)
+	for i, spec := range specs {
 		s, err := Parse(spec)
 		if err != nil {
 			t.Errorf("%d: Parse(%q): %v", i, spec, err)
@@ -127,6 +130,25 @@ func TestParseErrors(t *testing.T) {
 		{"0.5", "is not a call"},
 		{"", "expected a value, found end of input"},
 		{"linear(0, 1.2.3, 0, 10)", `invalid number "1.2.3"`},
+		{"track(1, target=0.5, kp=-1)", "track: kp (-1) is negative"},
+		{"track(1, signal=s)", "track: missing argument target"},
+		{"track(1, target=0.5, init=0)", "track: init (0) must be positive"},
+		{"track(1, target=0.5, min=2, max=1)", "track: min (2) is above max (1)"},
+		{"track(1, target=0.5, init=5, max=1)", "track: init (5) is outside [min, max]"},
+		{"track(1, target=0.5, decreasing=yes)", "decreasing (yes) is neither true nor false"},
+		{"track(1, signal=2, target=0.5)", "track: signal (2) is not a name"},
+		{`track(1, signal="", target=0.5)`, "track: signal name is empty"},
+		{"plateau(1, patience=0, factor=0.5)", "plateau: patience (0) must be at least 1"},
+		{"plateau(1, patience=2, factor=1)", "plateau: factor (1) would never move m"},
+		{"plateau(1, patience=2)", "plateau: missing argument factor"},
+		{"plateau(1, mode=up, patience=2, factor=2)", `plateau: mode ("up") is neither`},
+		{"dual(1, norm, 1, 0)", "dual: rate (0) must be positive"},
+		{"dual(1, norm, 1, 0.1, min=-1)", "dual: min (-1) is negative"},
+		{"guard(1, acc, factor=1.5)", "guard: factor (1.5) is not below 1"},
+		{"guard(1, acc, hold=-2)", "guard: hold (-2) is a negative step"},
+		{"guard(1, acc, recover=0.5)", "guard: recover (0.5) is less than 1"},
+		{"milestones(1, 10:2, 5:3)", "milestones: milestone 2 (5) is not after"},
+		{"milestones(1, 2)", "milestones: milestone 1 (2) is not of the form step:schedule"},
 		{strings.Repeat("scale(1, ", 70) + "constant(1)" + strings.Repeat(")", 70),
 			"nested deeper than 64"},
 	}
