@@ -95,8 +95,11 @@ func writeFile(dir, name, text string) error {
 }
 
 // meanStd returns the mean and the sample standard deviation (0 for a
-// single value).
+// single value); both are NaN for no values.
 func meanStd(v []float64) (mean, std float64) {
+	if len(v) == 0 {
+		return math.NaN(), math.NaN()
+	}
 	for _, x := range v {
 		mean += x
 	}

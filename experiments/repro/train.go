@@ -16,6 +16,10 @@ type RunConfig struct {
 	Batch     int     // minibatch size
 	Steps     int     // optimizer steps
 	LearnRate float64 // Adam's learning rate
+
+	// NewInner, if not nil, returns the inner solver; nil means
+	// Gorgonia's AdamSolver. Wrap sets its learning rate.
+	NewInner func() gorgonia.Solver
 }
 
 func (c RunConfig) validate() error {
@@ -66,7 +70,11 @@ func Train(c RunConfig, init *Net, train *Dataset, seed int64, setup Setup, hook
 		}
 		opts = append(opts, extra...)
 	}
-	s, err := solvers.Wrap(gorgonia.NewAdamSolver(), opts...)
+	var inner gorgonia.Solver = gorgonia.NewAdamSolver()
+	if c.NewInner != nil {
+		inner = c.NewInner()
+	}
+	s, err := solvers.Wrap(inner, opts...)
 	if err != nil {
 		return nil, nil, err
 	}

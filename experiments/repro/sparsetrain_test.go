@@ -1,0 +1,40 @@
+package repro
+
+import (
+	"math"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+
+	"github.com/regsched/regsched/solvers"
+)
+
+func TestRunSparseKeepsSparsity(t *testing.T) {
+	train, test := loadFashionSubset(t)
+	c := RunConfig{Sizes: []int{784, 30, 20, 10}, Batch: 20, Steps: 40, LearnRate: 1e-3,
+		NewInner: func() gorgonia.Solver { return solvers.NewAdam() }}
+	total := 784*30 + 30*20 + 20*10
+	const target = 0.9
+	// ERK prunes round(s·N) weights in total (half away from zero).
+	want := math.Round(target*float64(total)) / float64(total)
+	for i, method := range sparseMethods {
+		r, err := RunSparse(c, train, test, method, target, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case method == "static" && r.Sparsity != want:
+			t.Errorf("case %d (%s): sparsity %v, want exactly %v", i, method, r.Sparsity, want)
+		case r.Sparsity < want:
+			// Regrown weights start at 0 and stay 0 where the gradient is
+			// 0 (blank corner pixels), so sparsity can only exceed it.
+			t.Errorf("case %d (%s): sparsity %v, want ≥ %v", i, method, r.Sparsity, want)
+		}
+		if !(r.Accuracy > 0.1) {
+			t.Errorf("case %d (%s): accuracy %v, want above chance (0.1)", i, method, r.Accuracy)
+		}
+	}
+	if _, err := RunSparse(c, train, test, "dense", target, 1); err == nil {
+		t.Error("unknown method accepted")
+	}
+}
