@@ -79,15 +79,16 @@ func ExampleGuard() {
 		Factor:    0.5,
 		Hold:      2,
 		Recover:   1,
-		Bounds:    schedules.Bounds{Init: 1, Min: 0.01, Max: 1},
+		Bounds:    schedules.Bounds{Init: 1, Min: 0, Max: 1e6},
 	}
 	for step, acc := range []float64{0.90, 0.91, 0.80, 0.80} {
 		for _, d := range g.Update(step, map[string]float64{"val_acc": acc}) {
-			fmt.Printf("step %d: m %.2f -> %.2f: %s\n", d.Step, d.Old, d.New, d.Reason)
+			fmt.Printf("step %d: m %.2f -> %.2f\n%s\n", d.Step, d.Old, d.New, d.Reason)
 		}
 	}
 	fmt.Println(g)
 	// Output:
-	// step 2: m 1.00 -> 0.50: backed off: val_acc 0.8 is worse than its best 0.91 by more than 0.05
-	// guard(constant(1), signal=val_acc, mode=max, tolerance=0.05, factor=0.5, hold=2, min=0.01, max=1)
+	// step 2: m 1.00 -> 0.50
+	// backed off: val_acc 0.8 is worse than its best 0.91 by more than 0.05
+	// guard(constant(1), signal=val_acc, mode=max, tolerance=0.05, factor=0.5, hold=2)
 }

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/regsched/regsched/schedules"
+)
+
+// runScheduleCmd runs a fresh schedule command with args and returns its
+// output.
+func runScheduleCmd(args ...string) (string, error) {
+	cmd := newScheduleCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+// TestScheduleTableStaircase checks the default table of a staircase: it
+// runs to the end plus 10% and lists every change point with its value.
+func TestScheduleTableStaircase(t *testing.T) {
+	out, err := runScheduleCmd("every(100, poly(0, 0.9, 0, 1050))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Values from 0.9 − 0.9·(1 − t/1050)³ at t = 100 and t = 1000.
+	for _, row := range []string{"0  0", "100  0.233431", "1000  0.899903", "1050  0.9",
+		"1155  0.9"} {
+		found := false
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Join(strings.Fields(line), "  ") == row {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("table lacks the row %q:\n%s", row, out)
+		}
+	}
+}
+
+func TestScheduleAtSteps(t *testing.T) {
+	out, err := runScheduleCmd("cyclic(0, 1, 100)", "--at", "0, 25,50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"step  value", "0  0", "25  0.5", "50  1"}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want), out)
+	}
+	for i, line := range lines {
+		if got := strings.Join(strings.Fields(line), "  "); got != want[i] {
+			t.Errorf("line %d = %q, want %q", i, got, want[i])
+		}
+	}
+}
+
+// TestSchedulePlotFormats checks that --plot writes an SVG and a PNG, and
+// that the plotted staircase reaches 0.9 exactly at step 1050.
+func TestSchedulePlotFormats(t *testing.T) {
+	dir := t.TempDir()
+	for i, c := range []struct{ name, magic string }{
+		{"x.svg", "<svg"},
+		{"x.png", "\x89PNG"},
+	} {
+		path := filepath.Join(dir, c.name)
+		_, err := runScheduleCmd("every(100, poly(0, 0.9, 0, 1050))", "--plot", path)
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if !strings.Contains(string(data[:min(len(data), 200)]), c.magic) {
+			t.Errorf("%d: %s does not start like a %s file", i, c.name, c.magic)
+		}
+	}
+	s := schedules.MustParse("every(100, poly(0, 0.9, 0, 1050))")
+	if got := s.At(1049); got >= 0.9 {
+		t.Errorf("At(1049) = %v, want below 0.9", got)
+	}
+	if got := s.At(1050); got != 0.9 {
+		t.Errorf("At(1050) = %v, want 0.9", got)
+	}
+}
+
+// TestScheduleUsageErrors checks that bad input is a usage error (exit
+// status 2) with a one-line message, and that no plot file is written.
+func TestScheduleUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	plot := filepath.Join(dir, "out.svg")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"poly(0, 0.9, 100, 50)", "--plot", plot}, "end (50) is before start (100)"},
+		{[]string{"linear(0, 1, 0, 10)", "--steps", "abc", "--plot", plot}, "--steps"},
+		{[]string{"linear(0, 1, 0, 10)", "--steps", "0", "--plot", plot}, "--steps (0)"},
+		{[]string{"linear(0, 1, 0, 10)", "--at", "1,-2", "--plot", plot}, `step "-2"`},
+		{[]string{"linear(0, 1, 0, 10)", "--plot", filepath.Join(dir, "out.txt")},
+			`extension ".txt"`},
+		{[]string{"linear(0, 1, 0, 10)", "--steps", "2000000", "--plot", plot},
+			"the most a plot draws"},
+		{[]string{"linear(0, 1, 0, 10)", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{}, "want one SPEC argument, got 0"},
+		{[]string{"linear(0, 1, 0, 10)", "constant(1)"}, "want one SPEC argument, got 2"},
+	}
+	for i, c := range cases {
+		_, err := runScheduleCmd(c.args...)
+		if err == nil {
+			t.Errorf("%d: %v: no error", i, c.args)
+			continue
+		}
+		if code := exitCode(err); code != 2 {
+			t.Errorf("%d: exit code %d, want 2 (%v)", i, code, err)
+		}
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("%d: %T is not a usageError", i, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%d: error %q, want one line containing %q", i, msg, c.want)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 0 {
+			t.Fatalf("%d: files written on error: %v", i, entries)
+		}
+	}
+}
+
+// TestScheduleDefaultSteps checks the default last step.
+func TestScheduleDefaultSteps(t *testing.T) {
+	cases := []struct {
+		spec string
+		want int
+	}{
+		{"linear(0, 1, 0, 1000)", 1100},
+		{"constant(1)", 1000},
+		{"cyclic(0, 1, 50)", 1000},
+	}
+	for i, c := range cases {
+		s := schedules.MustParse(c.spec)
+		got, err := lastStep(s, scheduleOptions{})
+		if err != nil || got != c.want {
+			t.Errorf("%d: lastStep(%s) = %d, %v, want %d", i, c.spec, got, err, c.want)
+		}
+	}
+}
