@@ -230,9 +230,6 @@ func (s *Solver) writeCoefficients(step int) error {
 	for i := range s.terms {
 		t := &s.terms[i]
 		t.lambda, _ = s.lambdaAt(i, step)
-		if t.entry.Mode == graphs.Proximal {
-			continue
-		}
 		if err := s.reg.SetCoefficient(t.index, t.lambda); err != nil {
 			return err
 		}
