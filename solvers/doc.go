@@ -16,10 +16,10 @@
 //		solvers.WithPruning(w2, solvers.Magnitude{}, sparsity))
 //	for ... { vm.RunAll(); s.Step(gorgonia.NodesToValueGrads(params)); vm.Reset() }
 //
-// The wrapper owns the learning rate η: it applies it to the inner solver
-// (Gorgonia keeps the rate private, but its WithLearnRate option can be
-// applied to an existing solver, which keeps its moments) so that the
-// proximal threshold η·λ(t) and the inner step agree.
+// The wrapper owns the learning rate η, so that the proximal threshold
+// η·λ(t) and the inner step agree. Gorgonia keeps the rate private, but
+// its WithLearnRate option can be applied to an existing solver, which
+// keeps its moments, and the wrapper does that.
 //
 // # One step
 //

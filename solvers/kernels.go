@@ -6,38 +6,53 @@ type float interface{ ~float32 | ~float64 }
 
 // firstNonFinite returns the index of the first NaN or ±Inf in g, or -1,
 // and the squared L2 norm of g over the kept entries (all when keep is
-// nil).
+// nil). It sums in four lanes to hide addition latency.
 func firstNonFinite[T float](g []T, keep []bool) (int, float64) {
-	var sum float64
-	if keep == nil {
-		for i, v := range g {
-			f := float64(v)
-			if f-f != 0 {
-				return i, 0
-			}
-			sum += f * f
-		}
-		return -1, sum
+	var s0, s1, s2, s3 float64
+	n := len(g)
+	if keep != nil {
+		keep = keep[:n]
 	}
-	keep = keep[:len(g)]
-	for i, v := range g {
-		f := float64(v)
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		a, b, c, d := float64(g[i]), float64(g[i+1]), float64(g[i+2]), float64(g[i+3])
+		if (a-a)+(b-b)+(c-c)+(d-d) != 0 {
+			break
+		}
+		if keep != nil {
+			a *= float64(boolToUint8(keep[i]))
+			b *= float64(boolToUint8(keep[i+1]))
+			c *= float64(boolToUint8(keep[i+2]))
+			d *= float64(boolToUint8(keep[i+3]))
+		}
+		s0 += a * a
+		s1 += b * b
+		s2 += c * c
+		s3 += d * d
+	}
+	for ; i < n; i++ {
+		f := float64(g[i])
 		if f-f != 0 {
 			return i, 0
 		}
-		if keep[i] {
-			sum += f * f
+		if keep == nil || keep[i] {
+			s0 += f * f
 		}
 	}
-	return -1, sum
+	return -1, (s0 + s1) + (s2 + s3)
 }
 
-// applyMask sets w[i] to 0 wherever keep[i] is false.
+// applyMask sets w[i] to +0 wherever keep[i] is false, without branches.
 func applyMask[T float](w []T, keep []bool) {
 	keep = keep[:len(w)]
-	for i := range w {
-		if !keep[i] {
-			w[i] = 0
+	switch w := any(w).(type) {
+	case []float32:
+		for i, v := range w {
+			w[i] = math.Float32frombits(math.Float32bits(v) & -uint32(boolToUint8(keep[i])))
+		}
+	case []float64:
+		for i, v := range w {
+			w[i] = math.Float64frombits(math.Float64bits(v) & -uint64(boolToUint8(keep[i])))
 		}
 	}
 }
@@ -84,17 +99,27 @@ func boolToUint8(b bool) uint8 {
 	return u
 }
 
-// weightStats returns the number of zeros, Σ|w| and Σw² of w.
+// weightStats returns the number of zeros, Σ|w| and Σw² of w. It sums in
+// two lanes to hide addition latency.
 func weightStats[T float](w []T) (zeros int, abs, sq float64) {
-	for _, v := range w {
-		f := float64(v)
-		if f == 0 {
-			zeros++
-		}
-		abs += math.Abs(f)
-		sq += f * f
+	var a0, a1, q0, q1 float64
+	n := len(w)
+	i := 0
+	for ; i+2 <= n; i += 2 {
+		f, g := float64(w[i]), float64(w[i+1])
+		zeros += int(boolToUint8(f == 0)) + int(boolToUint8(g == 0))
+		a0 += math.Abs(f)
+		a1 += math.Abs(g)
+		q0 += f * f
+		q1 += g * g
 	}
-	return zeros, abs, sq
+	for ; i < n; i++ {
+		f := float64(w[i])
+		zeros += int(boolToUint8(f == 0))
+		a0 += math.Abs(f)
+		q0 += f * f
+	}
+	return zeros, a0 + a1, q0 + q1
 }
 
 // accumulateMovement adds prev·(w − prev) into acc.
