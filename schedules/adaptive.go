@@ -73,9 +73,9 @@ func (b Bounds) args() []string {
 	return args
 }
 
-// readSignal returns the named signal. ok is false when it is missing or
-// not finite; a non-finite value is reported in a Decision that leaves m
-// unchanged (its Value is 0, because JSON has no NaN).
+// readSignal returns the named signal. ok is false when the signal is
+// missing or not finite. A non-finite value is reported in a Decision
+// that leaves m unchanged, with Value 0 because JSON has no NaN.
 func readSignal(policy, name string, step int, signals map[string]float64,
 	m float64) (v float64, ok bool, notes []Decision) {
 	v, found := signals[name]
@@ -127,7 +127,7 @@ func checkSignalName(fn, name string) error {
 	return nil
 }
 
-// Mode tells whether a smaller or a larger signal is better.
+// Mode selects whether a smaller or a larger signal is better.
 type Mode string
 
 // Modes for Plateau and Guard.

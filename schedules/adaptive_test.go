@@ -401,3 +401,22 @@ func (r recordingAdaptive) Update(step int, signals map[string]float64) []Decisi
 	*r.decisions = append(*r.decisions, d...)
 	return d
 }
+
+// TestMilestonesUnmarshalAtomic checks that a state whose second policy
+// is invalid leaves the first policy as it was.
+func TestMilestonesUnmarshalAtomic(t *testing.T) {
+	spec := "milestones(dual(1, norm, 0, 1, max=10), 5: dual(1, norm, 0, 1, max=10))"
+	ms := MustParse(spec).(*Milestones)
+	ms.Update(0, map[string]float64{"norm": 2})
+	before := ms.At(0)
+	bad := `{"version":1,"policy":"milestones","children":[` +
+		`{"version":1,"policy":"dual","started":true,"m":4},` +
+		`{"version":1,"policy":"dual","started":true,"m":40}]}`
+	err := ms.UnmarshalState([]byte(bad))
+	if err == nil || !strings.Contains(err.Error(), "schedule 1") {
+		t.Fatalf("UnmarshalState = %v, want an error naming schedule 1", err)
+	}
+	if got := ms.At(0); got != before {
+		t.Errorf("At(0) = %v after a failed restore, want %v", got, before)
+	}
+}

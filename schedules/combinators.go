@@ -11,10 +11,10 @@ type Validator interface {
 	Validate() error
 }
 
-// Spanner is a schedule that changes only within [start, end]: it holds
-// its start value before start and its end value from end on. ok is false
-// when the schedule has no such span (a constant, or a periodic schedule
-// that never settles).
+// Spanner is a schedule that changes only within [start, end]: it is
+// constant before start and constant from end on. ok is false when the
+// schedule has no such span, as for a constant or a periodic schedule
+// that never settles.
 type Spanner interface {
 	Span() (start, end int, ok bool)
 }
@@ -174,7 +174,8 @@ func (c Clamp) String() string {
 }
 
 // Join runs First before step Step and then Second restarted at Step:
-// Second.At(t − Step) from step Step on, as optax's join_schedules does.
+// Second.At(t − Step) from step Step on, as join_schedules in MLX's
+// optimizers does.
 type Join struct {
 	First  Schedule
 	Step   int

@@ -89,9 +89,21 @@ func validateRamp(fn string, from, to float64, start, end int) error {
 	return checkSpan(fn, start, end)
 }
 
-// validateInner validates a schedule nested in a combinator: a nil one is
-// an error, and one without a Validate method is accepted as it is.
+// validateInner validates a schedule nested in another one. A nil one is
+// an error, and one without a Validate method is accepted as it is. An
+// Adaptive one is an error, because nothing would call its Update: an
+// adaptive multiplier must be the outermost schedule or a milestones
+// entry.
 func validateInner(fn, name string, s Schedule) error {
+	if _, ok := s.(Adaptive); ok {
+		return errorf(fn, "%s (%s) is adaptive, and an adaptive multiplier must be the "+
+			"outermost schedule or a milestones entry", name, formatSchedule(s))
+	}
+	return validateEntry(fn, name, s)
+}
+
+// validateEntry validates a schedule that may be Adaptive.
+func validateEntry(fn, name string, s Schedule) error {
 	if s == nil {
 		return errorf(fn, "%s is missing", name)
 	}
@@ -100,5 +112,3 @@ func validateInner(fn, name string, s Schedule) error {
 	}
 	return nil
 }
-
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

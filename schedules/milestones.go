@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+
+	"github.com/pkg/errors"
 )
 
 // Milestone switches a Milestones schedule to S from Step on.
@@ -16,8 +18,8 @@ type Milestone struct {
 // Milestones runs Initial until the first milestone's step and then each
 // milestone's schedule from its step on, in absolute steps: at step t it
 // returns S.At(t), not S.At(t − Step) as Join does. Any of the schedules
-// may be Adaptive: Update goes to the one in force at the updated step,
-// and each switch is reported as a Decision whose Old and New are the
+// may be Adaptive, and Update goes to the one in force at the updated
+// step. Each switch is reported as a Decision whose Old and New are the
 // values of the outgoing and incoming schedules at the next step. The
 // steps must be strictly increasing.
 //
@@ -88,11 +90,8 @@ func (ms *Milestones) MarshalState() ([]byte, error) {
 	return json.Marshal(s)
 }
 
-// UnmarshalState restores the state written by MarshalState. On error
-// the schedules restored before the failing one keep their new state.
-//
-// NOTE: a failure part way leaves earlier children restored; call it
-// again with valid data or rebuild the schedule.
+// UnmarshalState restores the state written by MarshalState. On error it
+// puts back the states the schedules had before the call.
 func (ms *Milestones) UnmarshalState(data []byte) error {
 	var s milestonesState
 	if err := unmarshalState("milestones", data, &s); err != nil {
@@ -102,21 +101,40 @@ func (ms *Milestones) UnmarshalState(data []byte) error {
 		return errorf("milestones", "state has %d schedules, want %d", len(s.Children),
 			len(ms.Points)+1)
 	}
+	previous, err := ms.MarshalState()
+	if err != nil {
+		return err
+	}
 	for i, child := range s.Children {
 		a, ok := ms.schedule(i).(Adaptive)
 		if !ok {
 			continue
 		}
 		if err := a.UnmarshalState(child); err != nil {
-			return err
+			ms.restore(previous)
+			return errors.Wrapf(err, "schedules: milestones: schedule %d", i)
 		}
 	}
 	return nil
 }
 
+// restore puts back states written by MarshalState, which decode without
+// error because they came from these schedules.
+func (ms *Milestones) restore(data []byte) {
+	var s milestonesState
+	if json.Unmarshal(data, &s) != nil {
+		return
+	}
+	for i, child := range s.Children {
+		if a, ok := ms.schedule(i).(Adaptive); ok {
+			_ = a.UnmarshalState(child)
+		}
+	}
+}
+
 // Validate returns an error naming the first invalid schedule or step.
 func (ms *Milestones) Validate() error {
-	if err := validateInner("milestones", "initial schedule", ms.Initial); err != nil {
+	if err := validateEntry("milestones", "initial schedule", ms.Initial); err != nil {
 		return err
 	}
 	for i, p := range ms.Points {
@@ -128,7 +146,7 @@ func (ms *Milestones) Validate() error {
 			return errorf("milestones", "%s (%d) is not after the milestone before it (%d)",
 				name, p.Step, ms.Points[i-1].Step)
 		}
-		if err := validateInner("milestones", name+" schedule", p.S); err != nil {
+		if err := validateEntry("milestones", name+" schedule", p.S); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package schedules
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -106,7 +107,7 @@ type parser struct {
 func (p *parser) errorf(pos int, format string, args ...any) error {
 	msg := strconv.Quote(p.src)
 	return errors.Errorf("schedules: parse %s: at offset %d: %s", msg, pos,
-		strings.TrimSpace(sprintf(format, args...)))
+		fmt.Sprintf(format, args...))
 }
 
 func (p *parser) skipSpace() {

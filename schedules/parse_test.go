@@ -148,6 +148,9 @@ func TestParseErrors(t *testing.T) {
 		{"guard(1, acc, hold=-2)", "guard: hold (-2) is a negative step"},
 		{"guard(1, acc, recover=0.5)", "guard: recover (0.5) is less than 1"},
 		{"milestones(1, 10:2, 5:3)", "milestones: milestone 2 (5) is not after"},
+		{"every(10, dual(1, norm, 1, 0.1))", "every: schedule (dual(constant(1), signal=norm, " +
+			"bound=1, rate=0.1)) is adaptive"},
+		{"track(1, target=guard(1, acc))", "track: target (guard("},
 		{"milestones(1, 2)", "milestones: milestone 1 (2) is not of the form step:schedule"},
 		{strings.Repeat("scale(1, ", 70) + "constant(1)" + strings.Repeat(")", 70),
 			"nested deeper than 64"},

@@ -15,13 +15,21 @@ import (
 //
 // Plateau is not safe for concurrent use.
 type Plateau struct {
-	Base      Schedule
-	Signal    string
-	Mode      Mode    // Min: smaller is better (default in Parse); Max: larger is
-	Patience  int     // updates without improvement before a move; ≥ 1
-	Cooldown  int     // updates to wait after a move; ≥ 0
-	Factor    float64 // positive, not 1
-	Threshold float64 // ≥ 0, in the signal's units
+	Base   Schedule
+	Signal string
+	// Mode is Min when a smaller signal is better (Parse's default) and
+	// Max when a larger one is.
+	Mode Mode
+	// Patience is the number of updates without improvement before a
+	// move; at least 1.
+	Patience int
+	// Cooldown is the number of updates to wait after a move; at least 0.
+	Cooldown int
+	// Factor multiplies m at a move; positive and not 1.
+	Factor float64
+	// Threshold is the least change, in the signal's units, that counts
+	// as an improvement; at least 0.
+	Threshold float64
 	Bounds
 
 	state plateauState
@@ -153,8 +161,8 @@ func (p *Plateau) String() string {
 	return formatCall("plateau", append(args, p.Bounds.args()...)...)
 }
 
-// Dual is an adaptive multiplier that enforces a constraint signal ≤
-// Bound by dual ascent: after each update m ← clamp(m + Rate·(signal −
+// Dual is an adaptive multiplier that enforces the constraint signal ≤
+// Bound by dual ascent. After each update m ← clamp(m + Rate·(signal −
 // Bound), Min, Max), so m grows while the constraint is violated and
 // shrinks while it holds with slack. An example is a spectral norm kept
 // below a Lipschitz bound.
@@ -164,7 +172,8 @@ type Dual struct {
 	Base   Schedule
 	Signal string
 	Bound  float64
-	Rate   float64 // step size of the ascent; positive
+	// Rate is the step size of the ascent; positive.
+	Rate float64
 	Bounds
 
 	state dualState
@@ -272,13 +281,21 @@ func (d *Dual) String() string {
 // stays degraded makes it back off again after every hold until m reaches
 // Min. Guard is not safe for concurrent use.
 type Guard struct {
-	Base      Schedule
-	Signal    string
-	Mode      Mode    // Max: larger is better (default in Parse); Min: smaller is
-	Tolerance float64 // allowed distance from the best value; ≥ 0
-	Factor    float64 // in (0, 1)
-	Hold      int     // updates to hold m after a back-off; ≥ 0
-	Recover   float64 // ≥ 1
+	Base   Schedule
+	Signal string
+	// Mode is Max when a larger signal is better (Parse's default) and
+	// Min when a smaller one is.
+	Mode Mode
+	// Tolerance is the allowed distance from the best value; at least 0.
+	Tolerance float64
+	// Factor multiplies m at a back-off; in (0, 1). Parse's default is
+	// 0.5.
+	Factor float64
+	// Hold is the number of updates m is held after a back-off.
+	Hold int
+	// Recover multiplies m per update after a hold until m is back at
+	// Init; at least 1, and Parse's default 1 never recovers.
+	Recover float64
 	Bounds
 
 	state guardState
