@@ -61,7 +61,7 @@ func (e Every) Span() (start, end int, ok bool) { return span(e.S) }
 
 // ChangePoints returns the steps in [0, limit] at which e's value may
 // change: S's start, every N steps after it, and S's end. It returns nil
-// when S has no span.
+// when S has no span. It costs O((min(end, limit) − start)/N).
 func (e Every) ChangePoints(limit int) []int {
 	start, end, ok := span(e.S)
 	if !ok {

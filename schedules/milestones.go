@@ -98,7 +98,7 @@ func (ms *Milestones) UnmarshalState(data []byte) error {
 		return err
 	}
 	if len(s.Children) != len(ms.Points)+1 {
-		return errorf("milestones", "state has %d schedules, want %d", len(s.Children),
+		return errorf("milestones", "state has %d schedules, expected %d", len(s.Children),
 			len(ms.Points)+1)
 	}
 	previous, err := ms.MarshalState()

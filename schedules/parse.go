@@ -303,7 +303,7 @@ func bind(call *value, params []string, required int) (*binding, error) {
 					i+1)
 			}
 			if i >= len(params) {
-				return nil, errorf(b.fn, "got %d arguments, want at most %d (%s)",
+				return nil, errorf(b.fn, "got %d arguments, expected at most %d (%s)",
 					len(call.args), len(params), strings.Join(params, ", "))
 			}
 			b.vals[i] = arg.val
@@ -312,7 +312,7 @@ func bind(call *value, params []string, required int) (*binding, error) {
 		keyed = true
 		j := indexOf(params, arg.key)
 		if j < 0 {
-			return nil, errorf(b.fn, "unknown argument %q (want %s)", arg.key,
+			return nil, errorf(b.fn, "unknown argument %q (expected one of %s)", arg.key,
 				strings.Join(params, ", "))
 		}
 		if b.vals[j] != nil {
@@ -322,7 +322,7 @@ func bind(call *value, params []string, required int) (*binding, error) {
 	}
 	for i := 0; i < required; i++ {
 		if b.vals[i] == nil {
-			return nil, errorf(b.fn, "missing argument %s (got %d arguments, want %d: %s)",
+			return nil, errorf(b.fn, "missing argument %s (got %d arguments, expected %d: %s)",
 				params[i], len(call.args), required, strings.Join(params[:required], ", "))
 		}
 	}
@@ -475,7 +475,7 @@ func init() {
 func buildSchedule(call *value) (Schedule, error) {
 	build, ok := builders[call.text]
 	if !ok {
-		return nil, errors.Errorf("schedules: unknown function %q (want one of %s)",
+		return nil, errors.Errorf("schedules: unknown function %q (expected one of %s)",
 			call.text, strings.Join(functionNames(), ", "))
 	}
 	s, err := build(call)
@@ -566,7 +566,7 @@ func buildPoly(call *value) (Schedule, error) {
 
 func buildSteps(call *value) (Schedule, error) {
 	if len(call.args) == 0 {
-		return nil, errorf("steps", "missing argument initial (want initial, step:value, ...)")
+		return nil, errorf("steps", "missing argument initial (expected initial, step:value, ...)")
 	}
 	var s Steps
 	for i, arg := range call.args {

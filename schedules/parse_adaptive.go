@@ -183,7 +183,7 @@ func buildGuard(call *value) (Schedule, error) {
 
 func buildMilestones(call *value) (Schedule, error) {
 	if len(call.args) == 0 {
-		return nil, errorf("milestones", "missing argument initial (want initial, "+
+		return nil, errorf("milestones", "missing argument initial (expected initial, "+
 			"step:schedule, ...)")
 	}
 	ms := &Milestones{}

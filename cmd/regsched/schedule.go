@@ -20,9 +20,10 @@ import (
 
 // Limits of the schedule command.
 const (
-	defaultScheduleSteps = 1000    // --steps for a schedule without a span
-	maxTableSteps        = 1 << 40 // schedules.MaxStep
+	defaultScheduleSteps = 1000 // --steps for a schedule without a span
+	maxTableSteps        = schedules.MaxStep
 	maxPlotSteps         = 1000000 // a plot draws every step
+	maxChangePoints      = 1000    // most every(...) change points in a table
 )
 
 func init() { rootCmd.AddCommand(newScheduleCmd()) }
@@ -44,11 +45,11 @@ func newScheduleCmd() *cobra.Command {
 "every(100, poly(0, 0.9, 0, 1050))", at chosen steps, and with --plot draw
 its value at every step from 0 to --steps. By default the table shows 11
 evenly spaced steps from 0 to --steps and every step at which an every(...)
-staircase changes. An adaptive multiplier is shown with m at its initial
+staircase changes (when there are at most 1000). An adaptive multiplier is shown with m at its initial
 value, because no signals are measured here.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("schedule: want one SPEC argument, got %d "+
+				return usageError{fmt.Errorf("schedule: expected one SPEC argument, got %d "+
 					"(quote the spec)", len(args))}
 			}
 			return nil
@@ -149,11 +150,21 @@ func tableSteps(s schedules.Schedule, last int, at string) ([]int, error) {
 	for i := 0; i <= 10; i++ {
 		steps = append(steps, int(math.Round(float64(i)*float64(last)/10)))
 	}
-	if e, ok := s.(schedules.Every); ok {
+	if e, ok := s.(schedules.Every); ok && changePointCount(e, last) <= maxChangePoints {
 		steps = append(steps, e.ChangePoints(last)...)
 	}
 	slices.Sort(steps)
 	return slices.Compact(steps), nil
+}
+
+// changePointCount returns about how many change points e has in [0,
+// last], so a staircase with very many is left out of the table.
+func changePointCount(e schedules.Every, last int) int {
+	start, end, ok := e.Span()
+	if !ok || e.N < 1 {
+		return 0
+	}
+	return (min(end, last)-start)/e.N + 2
 }
 
 // plotFormats are the file extensions gonum/plot can write.

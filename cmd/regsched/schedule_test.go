@@ -110,8 +110,8 @@ func TestScheduleUsageErrors(t *testing.T) {
 		{[]string{"linear(0, 1, 0, 10)", "--steps", "2000000", "--plot", plot},
 			"the most a plot draws"},
 		{[]string{"linear(0, 1, 0, 10)", "--bogus"}, "unknown flag: --bogus"},
-		{[]string{}, "want one SPEC argument, got 0"},
-		{[]string{"linear(0, 1, 0, 10)", "constant(1)"}, "want one SPEC argument, got 2"},
+		{[]string{}, "expected one SPEC argument, got 0"},
+		{[]string{"linear(0, 1, 0, 10)", "constant(1)"}, "expected one SPEC argument, got 2"},
 	}
 	for i, c := range cases {
 		_, err := runScheduleCmd(c.args...)
@@ -133,6 +133,31 @@ func TestScheduleUsageErrors(t *testing.T) {
 		if len(entries) != 0 {
 			t.Fatalf("%d: files written on error: %v", i, entries)
 		}
+	}
+}
+
+// TestScheduleLongStaircase checks that a staircase with very many change
+// points prints only the evenly spaced steps.
+func TestScheduleLongStaircase(t *testing.T) {
+	out, err := runScheduleCmd("every(1, linear(0, 1, 0, 100000))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(out, "\n"); lines != 12 {
+		t.Errorf("got %d lines, want a header and 11 rows:\n%s", lines, out)
+	}
+}
+
+func TestScheduleAdaptiveNote(t *testing.T) {
+	out, err := runScheduleCmd("guard(linear(0, 1, 0, 100), signal=val_acc)", "--at", "50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out, "# adaptive multiplier") {
+		t.Errorf("output lacks the adaptive note:\n%s", out)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), "50 0.5") {
+		t.Errorf("output lacks the row 50 0.5 (m = 1):\n%s", out)
 	}
 }
 
