@@ -45,8 +45,8 @@ func newScheduleCmd() *cobra.Command {
 "every(100, poly(0, 0.9, 0, 1050))", at chosen steps, and with --plot draw
 its value at every step from 0 to --steps. By default the table shows 11
 evenly spaced steps from 0 to --steps and every step at which an every(...)
-staircase changes (when there are at most 1000). An adaptive multiplier is shown with m at its initial
-value, because no signals are measured here.`,
+staircase changes (when there are at most 1000). An adaptive multiplier is
+shown with m at its initial value, because no signals are measured here.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError{fmt.Errorf("schedule: expected one SPEC argument, got %d "+
