@@ -39,10 +39,22 @@ const maxDepth = 64
 //	clamp(low, high, schedule)
 //	join(first, step, second)
 //
-// together with the adaptive multipliers track, plateau, dual, guard and
-// milestones (see their types). Wherever a schedule is expected, a bare
-// number v stands for constant(v). The result is validated, and
-// Parse(s.String()) returns a schedule equal to s.
+// and the adaptive multipliers (see their types), whose omitted bounds
+// are init=1, min=0 and max=1e6:
+//
+//	track(base, signal=sparsity, target, kp=0, ki=0, decreasing=false)
+//	plateau(base, signal=loss, mode=min, patience, cooldown=0, factor,
+//	        threshold=0)
+//	dual(base, signal, bound, rate)
+//	guard(base, signal, mode=max, tolerance=0, factor=0.5, hold=0,
+//	      recover=1)
+//	milestones(initial, step1:schedule1, step2:schedule2, ...)
+//
+// A signal name or mode is a bare word of letters, digits, '_', '.' and
+// '/' that starts with a letter, or a Go quoted string. Wherever a
+// schedule is expected, a bare number v stands for constant(v). The
+// result is validated, and Parse(s.String()) returns a schedule equal to
+// s.
 //
 // An error names the function, the argument and the value, for example
 // "schedules: poly: end (50) is before start (100)".

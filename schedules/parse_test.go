@@ -33,7 +33,7 @@ var roundTripSpecs = []string{
 // TestParseRoundTrip checks that Parse(s.String()) equals s.
 func TestParseRoundTrip(t *testing.T) {
 	specs := append(append([]string{}, roundTripSpecs...), adaptiveSpecs...)
-	specs = append(specs, `track(1, signal="loss ", target=0.1, decreasing=true, init=2)`,
+	specs = append(specs, `track(1, signal="loss ", target=0.1, kp=3, decreasing=true, init=2)`,
 		`guard(1, signal="\xff", mode=min, tolerance=0, factor=0.5, hold=0)`)
 	for i, spec := range specs {
 		s, err := Parse(spec)
@@ -132,12 +132,13 @@ func TestParseErrors(t *testing.T) {
 		{"linear(0, 1.2.3, 0, 10)", `invalid number "1.2.3"`},
 		{"track(1, target=0.5, kp=-1)", "track: kp (-1) is negative"},
 		{"track(1, signal=s)", "track: missing argument target"},
-		{"track(1, target=0.5, init=0)", "track: init (0) must be positive"},
-		{"track(1, target=0.5, min=2, max=1)", "track: min (2) is above max (1)"},
-		{"track(1, target=0.5, init=5, max=1)", "track: init (5) is outside [min, max]"},
+		{"track(1, target=0.5)", "track: kp and ki are both 0"},
+		{"track(1, target=0.5, ki=1, init=0)", "track: init (0) must be positive"},
+		{"track(1, target=0.5, ki=1, min=2, max=1)", "track: min (2) is above max (1)"},
+		{"track(1, target=0.5, ki=1, init=5, max=1)", "track: init (5) is outside [min, max]"},
 		{"track(1, target=0.5, decreasing=yes)", "decreasing (yes) is neither true nor false"},
 		{"track(1, signal=2, target=0.5)", "track: signal (2) is not a name"},
-		{`track(1, signal="", target=0.5)`, "track: signal name is empty"},
+		{`track(1, signal="", target=0.5, ki=1)`, "track: signal name is empty"},
 		{"plateau(1, patience=0, factor=0.5)", "plateau: patience (0) must be at least 1"},
 		{"plateau(1, patience=2, factor=1)", "plateau: factor (1) would never move m"},
 		{"plateau(1, patience=2)", "plateau: missing argument factor"},
@@ -177,7 +178,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(spec)
 	}
 	f.Add("steps(0, 1:2, 3:4)")
-	f.Add(`track(constant(1), signal="a b", target=0.5)`)
+	f.Add(`track(constant(1), signal="a b", target=0.5, kp=1)`)
 	f.Fuzz(func(t *testing.T, spec string) {
 		s, err := Parse(spec)
 		if err != nil {

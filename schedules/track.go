@@ -142,6 +142,9 @@ func (t *Track) Validate() error {
 	if err := checkGain("track", "ki", t.Ki); err != nil {
 		return err
 	}
+	if t.Kp == 0 && t.Ki == 0 {
+		return errorf("track", "kp and ki are both 0, so m would never move")
+	}
 	if err := t.Bounds.validate("track"); err != nil {
 		return err
 	}
