@@ -1,0 +1,235 @@
+package experiments
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// ReportFile is the Markdown file WriteReport writes.
+const ReportFile = "report.md"
+
+// ReportOptions configures WriteReport. The zero value writes SVG only.
+type ReportOptions struct {
+	// Title heads the report; the default is "regsched report".
+	Title string
+	// PNG also writes every plot as PNG beside its SVG.
+	PNG bool
+}
+
+// WriteReport writes ReportFile and its SVG plots into dir (created if
+// needed) from the records of one or more runs: a summary table with
+// the mean and sample standard deviation over seeds, sparsity and
+// accuracy over steps, λ and multipliers with policy decisions,
+// accuracy against sparsity across runs, and for the first seed of
+// every group the per-layer sparsity, weight-magnitude histograms at
+// phase boundaries, gradient norms, mask flips and the phases (see
+// Phase).
+func WriteReport(dir string, records []Record, opts ReportOptions) error {
+	if len(records) == 0 {
+		return errors.New("experiments: WriteReport: no records")
+	}
+	if opts.Title == "" {
+		opts.Title = "regsched report"
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errors.Wrap(err, "experiments: WriteReport")
+	}
+	groups := groupRecords(records)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# %s\n\n", opts.Title)
+	writeProvenance(&b, groups)
+
+	b.WriteString("## Summary\n\n")
+	writeSummaryTable(&b, groups)
+
+	b.WriteString("\n## Sparsity and accuracy over steps\n\n")
+	if err := plotSparsityAccuracy(groups, filepath.Join(dir, "sparsity-accuracy.svg"), opts.PNG); err != nil {
+		return err
+	}
+	b.WriteString("Solid lines: test accuracy; dashed lines: achieved sparsity of the " +
+		"pruned (or penalised) weight matrices; means over seeds.\n\n" +
+		"![sparsity and accuracy](sparsity-accuracy.svg)\n")
+
+	b.WriteString("\n## Penalty strength λ and multipliers\n\n")
+	drawn, err := plotSchedules(groups, filepath.Join(dir, "lambda.svg"), opts.PNG)
+	if err != nil {
+		return err
+	}
+	if drawn {
+		b.WriteString("Solid lines: λ(t) of each penalty term; dashed lines: the adaptive " +
+			"multiplier m (1 for a fixed schedule); crosses: policy decisions.\n\n" +
+			"![lambda](lambda.svg)\n")
+	} else {
+		b.WriteString("These runs have no penalty terms. The pruning schedule's target " +
+			"sparsity plays the role of λ: it is the dashed \"target\" line in each " +
+			"per-layer sparsity plot below.\n")
+	}
+
+	b.WriteString("\n## Accuracy against sparsity across runs\n\n")
+	if err := plotAccuracyVsSparsity(groups, filepath.Join(dir, "accuracy-vs-sparsity.svg"), opts.PNG); err != nil {
+		return err
+	}
+	b.WriteString("![accuracy against sparsity](accuracy-vs-sparsity.svg)\n")
+
+	b.WriteString("\n## Gradient norms and mask flips\n\n")
+	if err := plotOverSteps(groups, "L2 norm of all weight gradients (last step before each evaluation)",
+		"gradient norm", func(r *Record) float64 { return r.GradNorm },
+		filepath.Join(dir, "grad-norms.svg"), opts.PNG); err != nil {
+		return err
+	}
+	if err := plotOverSteps(groups, "Mask flips: weights that became zero or non-zero since the last evaluation",
+		"flips", func(r *Record) float64 { return float64(r.MaskFlips) },
+		filepath.Join(dir, "mask-flips.svg"), opts.PNG); err != nil {
+		return err
+	}
+	b.WriteString("![gradient norms](grad-norms.svg)\n\n![mask flips](mask-flips.svg)\n")
+
+	b.WriteString("\n## Phases\n\n")
+	b.WriteString(phaseRules)
+	for i, g := range groups {
+		if err := writeGroupSection(&b, dir, i, g, opts.PNG); err != nil {
+			return err
+		}
+	}
+	return errors.Wrap(os.WriteFile(filepath.Join(dir, ReportFile), b.Bytes(), 0o644),
+		"experiments: WriteReport")
+}
+
+// phaseRules states the phase rules in the report's words.
+var phaseRules = fmt.Sprintf(`Each run is cut into windows between consecutive evaluations (steps a to
+b); s is the achieved sparsity and L the training loss on the whole
+training split. A window is
+
+- **simplification** when s rises by at least %.1f percentage points and L
+  rises by at most %.0f%% of L(a) plus %.2f nats: the penalty or pruning
+  removes weights while the fit holds;
+- **forced pruning** when s rises as much but L rises by more: weights are
+  removed at a cost to the fit;
+- **suppression** when s changes by less than %.1f points while a
+  penalty (λ > 0) or a pruning target above 0 is in force: the penalty
+  holds weights back, or the masks keep pruned weights at zero, but it
+  removes nothing new;
+- **unregularized** when s is flat and nothing is in force;
+- **regrowth** when s falls by at least %.1f points.
+
+Consecutive windows with the same label form a phase. Phases are found
+for the first seed of each run group.
+`, 100*PhaseSparsityStep, 100*PhaseLossRelative, PhaseLossAbsolute,
+	100*PhaseSparsityStep, 100*PhaseSparsityStep)
+
+// writeProvenance lists the recipes, hashes and commits behind the
+// records.
+func writeProvenance(b *bytes.Buffer, groups []*group) {
+	seen := map[string]bool{}
+	var lines []string
+	for _, g := range groups {
+		r := g.runs[0][0]
+		line := fmt.Sprintf("- recipe `%s`, hash `%s`, commit `%s`", r.Recipe, r.RecipeHash,
+			orUnknown(r.Commit))
+		if !seen[line] {
+			seen[line] = true
+			lines = append(lines, line)
+		}
+	}
+	sort.Strings(lines)
+	fmt.Fprintf(b, "Generated by `regsched report` from %d run groups.\n\n%s\n\n",
+		len(groups), strings.Join(lines, "\n"))
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// writeSummaryTable writes one row per group with final values as mean ±
+// sample standard deviation over seeds.
+func writeSummaryTable(b *bytes.Buffer, groups []*group) {
+	b.WriteString("| run group | seeds | steps | test accuracy | sparsity | non-zero / all parameters | train loss | wall time (s) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	for _, g := range groups {
+		var acc, sp, loss, nz, wall []float64
+		last := g.runs[0][len(g.runs[0])-1]
+		for _, run := range g.runs {
+			r := run[len(run)-1]
+			acc = append(acc, r.TestAccuracy)
+			sp = append(sp, r.Sparsity)
+			loss = append(loss, r.TrainLoss)
+			nz = append(nz, float64(r.NonZero))
+			wall = append(wall, r.Time)
+		}
+		am, as := meanSD(acc)
+		sm, ss := meanSD(sp)
+		lm, ls := meanSD(loss)
+		nm, _ := meanSD(nz)
+		wm, _ := meanSD(wall)
+		fmt.Fprintf(b, "| %s | %d | %d | %.4f ± %.4f | %.4f ± %.4f | %.0f / %d | %.4f ± %.4f | %.1f |\n",
+			g.label, len(g.runs), last.Step, am, as, sm, ss, nm, last.Params, lm, ls, wm)
+	}
+}
+
+// writeGroupSection writes the phases and per-run plots of a group's
+// first seed.
+func writeGroupSection(b *bytes.Buffer, dir string, i int, g *group, png bool) error {
+	run := g.runs[0]
+	first := run[0]
+	fmt.Fprintf(b, "\n### %s, seed %d\n\n", g.label, first.Seed)
+	phases := Phases(run)
+	b.WriteString("| phase | steps | sparsity | train loss | test accuracy |\n|---|---|---|---|---|\n")
+	for _, p := range phases {
+		fmt.Fprintf(b, "| %s | %d–%d | %.3f → %.3f | %.4f → %.4f | %.4f → %.4f |\n",
+			p.Label, p.From, p.To, p.SparsityFrom, p.SparsityTo, p.LossFrom, p.LossTo,
+			p.AccuracyFrom, p.Accuracy)
+	}
+	b.WriteString("\n")
+	for _, p := range phases {
+		b.WriteString(phaseSentence(p))
+	}
+
+	layers := fmt.Sprintf("g%d-layers.svg", i+1)
+	if err := plotLayers("Per-layer sparsity (solid) and target (dashed), "+g.label, "sparsity", run,
+		func(l *LayerRecord) float64 { return l.Sparsity },
+		func(l *LayerRecord) float64 { return l.TargetSparsity },
+		filepath.Join(dir, layers), png); err != nil {
+		return err
+	}
+	hist := fmt.Sprintf("g%d-histograms.svg", i+1)
+	if err := plotHistograms(run, boundaries(phases), filepath.Join(dir, hist), png); err != nil {
+		return err
+	}
+	grads := fmt.Sprintf("g%d-grad-norms.svg", i+1)
+	if err := plotLayers("Per-layer gradient norm, "+g.label, "gradient norm", run,
+		func(l *LayerRecord) float64 { return l.GradNorm }, nil,
+		filepath.Join(dir, grads), png); err != nil {
+		return err
+	}
+	fmt.Fprintf(b, "\n![per-layer sparsity](%s)\n\n![weight magnitudes](%s)\n\n![per-layer gradient norms](%s)\n",
+		layers, hist, grads)
+	return nil
+}
+
+// phaseSentence says in words what a phase shows.
+func phaseSentence(p Phase) string {
+	var what string
+	switch p.Label {
+	case Simplification:
+		what = "the penalty or pruning drove simplification: sparsity rose while the training loss stayed flat"
+	case ForcedPruning:
+		what = "weights were removed at a cost: sparsity rose and the training loss rose with it"
+	case Suppression:
+		what = "regularization only suppressed growth: it was in force but removed nothing new"
+	case Regrowth:
+		what = "weights grew back: sparsity fell"
+	default:
+		what = "training ran without regularization"
+	}
+	return fmt.Sprintf("- Steps %d–%d (%s): %s (sparsity %.1f%% → %.1f%%, training loss %.4f → %.4f).\n",
+		p.From, p.To, p.Label, what, 100*p.SparsityFrom, 100*p.SparsityTo, p.LossFrom, p.LossTo)
+}

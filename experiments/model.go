@@ -1,0 +1,306 @@
+package experiments
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/regsched/regsched/experiments/datasets"
+	"github.com/regsched/regsched/graphs"
+	"github.com/regsched/regsched/ops"
+	"github.com/regsched/regsched/schedules"
+	"github.com/regsched/regsched/solvers"
+)
+
+// LoadData returns the training and test splits that d names. Breast
+// cancer is standardized with the training split's statistics.
+func LoadData(d Data) (train, test *datasets.Set, err error) {
+	switch d.Set {
+	case "digits":
+		all, err := datasets.Digits()
+		if err != nil {
+			return nil, nil, err
+		}
+		return datasets.Split(all, d.TestFraction, d.SplitSeed)
+	case "breast_cancer":
+		all, err := datasets.BreastCancer()
+		if err != nil {
+			return nil, nil, err
+		}
+		if train, test, err = datasets.Split(all, d.TestFraction, d.SplitSeed); err != nil {
+			return nil, nil, err
+		}
+		return train, test, datasets.Standardize(train, test)
+	case "fashion_mnist":
+		return datasets.FashionMNIST(d.Path)
+	}
+	return nil, nil, errors.Errorf("experiments: LoadData: unknown data set %q", d.Set)
+}
+
+// variant is one way of training a recipe: "dense" drops the penalties
+// and the pruning, the main variant keeps them.
+type variant struct {
+	name      string
+	penalties []PenaltySpec
+	pruning   *PruningSpec
+}
+
+// variants lists the runs of one seed in order: the dense baseline
+// first when the recipe asks for it.
+func (r *Recipe) variants() []variant {
+	main := variant{name: "dense", penalties: r.Penalties, pruning: r.Pruning}
+	switch {
+	case r.Pruning != nil:
+		main.name = "sparse"
+	case len(r.Penalties) > 0:
+		main.name = "regularized"
+	}
+	if r.Baseline && main.name != "dense" {
+		return []variant{{name: "dense"}, main}
+	}
+	return []variant{main}
+}
+
+// model is a network built for training together with its solver.
+type model struct {
+	g      *gorgonia.ExprGraph
+	mlp    *graphs.MLP
+	params gorgonia.Nodes
+	vm     gorgonia.VM
+	solver *solvers.Solver
+	reg    *graphs.Regularizer
+	logits gorgonia.Value // read from the graph by each RunAll
+
+	// pruned lists the weight matrices under pruning with their
+	// sparsity schedule; measured lists the matrices whose sparsity
+	// Record.Sparsity reports.
+	pruned   map[string]schedules.Schedule
+	measured []*gorgonia.Node
+	terms    []termInfo
+}
+
+// termInfo is one registered penalty, for the records.
+type termInfo struct {
+	name  string
+	w     *gorgonia.Node
+	term  ops.Term
+	sched schedules.Schedule
+}
+
+// sizes returns the layer widths of the recipe's MLP for a data set.
+func (r *Recipe) sizes(features, classes int) []int {
+	s := append([]int{features}, r.Model.Hidden...)
+	return append(s, classes)
+}
+
+// selectParams returns the nodes that a params key names: "weights",
+// "biases", "all" or one matrix "w<k>".
+func selectParams(m *graphs.MLP, key string) ([]*gorgonia.Node, error) {
+	switch key {
+	case "weights":
+		return m.Weights, nil
+	case "biases":
+		return m.Biases, nil
+	case "all":
+		return m.Params(), nil
+	}
+	if k, err := strconv.Atoi(strings.TrimPrefix(key, "w")); err == nil &&
+		strings.HasPrefix(key, "w") && k >= 0 && k < len(m.Weights) {
+		return []*gorgonia.Node{m.Weights[k]}, nil
+	}
+	return nil, errors.Errorf("params %q names no weights: want weights, biases, all or w0…w%d",
+		key, len(m.Weights)-1)
+}
+
+// newTerm returns the base term a penalty names.
+func newTerm(p PenaltySpec) (ops.Term, error) {
+	switch p.Term {
+	case "l1":
+		return ops.L1{}, nil
+	case "l2":
+		return ops.L2{}, nil
+	}
+	return nil, errors.Errorf("unknown term %q", p.Term)
+}
+
+// newMode returns the graphs.Mode a penalty's mode names.
+func newMode(mode string) (graphs.Mode, error) {
+	switch mode {
+	case "auto":
+		return graphs.Auto, nil
+	case "gradient":
+		return graphs.Gradient, nil
+	case "proximal":
+		return graphs.Proximal, nil
+	}
+	return 0, errors.Errorf("unknown mode %q: want auto, gradient or proximal", mode)
+}
+
+// newInner returns the inner solver a SolverSpec names, with every
+// setting except the learning rate, which the wrapper owns.
+func newInner(s SolverSpec) (gorgonia.Solver, error) {
+	var opts []gorgonia.SolverOpt
+	if s.L2 > 0 {
+		opts = append(opts, gorgonia.WithL2Reg(s.L2))
+	}
+	if s.Clip > 0 {
+		opts = append(opts, gorgonia.WithClip(s.Clip))
+	}
+	switch s.Name {
+	case "sgd":
+		return gorgonia.NewVanillaSolver(opts...), nil
+	case "momentum":
+		return gorgonia.NewMomentum(append(opts, gorgonia.WithMomentum(s.Momentum))...), nil
+	case "adam":
+		return gorgonia.NewAdamSolver(append(opts, gorgonia.WithBeta1(s.Beta1),
+			gorgonia.WithBeta2(s.Beta2), gorgonia.WithEps(s.Epsilon))...), nil
+	case "rmsprop":
+		return gorgonia.NewRMSPropSolver(append(opts, gorgonia.WithEps(s.Epsilon))...), nil
+	}
+	return nil, errors.Errorf("unknown solver %q: want sgd, momentum, adam or rmsprop", s.Name)
+}
+
+// buildModel builds the training graph, its machine and its wrapped
+// solver for one variant and seed. Nothing is trained.
+func buildModel(r *Recipe, v variant, seed uint64, features, classes int) (*model, error) {
+	g := gorgonia.NewGraph()
+	mlp, err := graphs.NewMLP(g, graphs.MLPConfig{
+		Sizes: r.sizes(features, classes),
+		Dtype: tensor.Float64,
+		Batch: r.BatchSize,
+		Seed:  int64(seed),
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := &model{g: g, mlp: mlp, params: mlp.Params(), pruned: map[string]schedules.Schedule{}}
+
+	m.reg = graphs.NewRegularizer(g)
+	for i, p := range v.penalties {
+		if err := m.addPenalty(i, p); err != nil {
+			return nil, errors.Wrapf(err, "penalties.%d", i)
+		}
+	}
+	cost, err := m.reg.Augment(mlp.Loss)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := gorgonia.Grad(cost, m.params...); err != nil {
+		return nil, errors.Wrap(err, "experiments: computing the gradient")
+	}
+	gorgonia.Read(mlp.Logits, &m.logits)
+
+	opts := []solvers.Option{solvers.WithRegularizer(m.reg), solvers.WithSeed(seed)}
+	if r.Solver.LRSchedule != "" {
+		s, err := schedules.Parse(r.Solver.LRSchedule)
+		if err != nil {
+			return nil, errors.Wrap(err, "solver.lr_schedule")
+		}
+		opts = append(opts, solvers.WithLearnRateSchedule(s))
+	} else {
+		opts = append(opts, solvers.WithLearnRate(r.Solver.LR))
+	}
+	if p := v.pruning; p != nil {
+		pruneOpts, err := m.pruning(p)
+		if err != nil {
+			return nil, errors.Wrap(err, "pruning")
+		}
+		opts = append(opts, pruneOpts...)
+	}
+	m.measured = m.measuredWeights(v)
+
+	inner, err := newInner(r.Solver)
+	if err != nil {
+		return nil, errors.Wrap(err, "solver")
+	}
+	if m.solver, err = solvers.Wrap(inner, opts...); err != nil {
+		return nil, err
+	}
+	m.vm = gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(m.params...))
+	return m, nil
+}
+
+// addPenalty registers penalty i on every weight its params key names.
+func (m *model) addPenalty(i int, p PenaltySpec) error {
+	ws, err := selectParams(m.mlp, p.Params)
+	if err != nil {
+		return err
+	}
+	t, err := newTerm(p)
+	if err != nil {
+		return err
+	}
+	mode, err := newMode(p.Mode)
+	if err != nil {
+		return err
+	}
+	for _, w := range ws {
+		// Each weight gets its own parsed schedule: an adaptive one
+		// holds state that must not be shared.
+		s, err := schedules.Parse(p.Schedule)
+		if err != nil {
+			return errors.Wrap(err, "schedule")
+		}
+		name := fmt.Sprintf("%s%d/%s", p.Term, i, w.Name())
+		if err := m.reg.Add(w, t, s, graphs.WithName(name), graphs.WithMode(mode)); err != nil {
+			return err
+		}
+		m.terms = append(m.terms, termInfo{name: name, w: w, term: t, sched: s})
+	}
+	return nil
+}
+
+// pruning returns one WithPruning option per weight matrix, so that each
+// matrix reaches the target sparsity by itself.
+func (m *model) pruning(p *PruningSpec) ([]solvers.Option, error) {
+	ws, err := selectParams(m.mlp, p.Params)
+	if err != nil {
+		return nil, err
+	}
+	var c solvers.Criterion
+	switch p.Criterion {
+	case "magnitude":
+		c = solvers.Magnitude{}
+	default:
+		return nil, errors.Errorf("unknown criterion %q: want magnitude", p.Criterion)
+	}
+	var opts []solvers.Option
+	for _, w := range ws {
+		s, err := schedules.Parse(p.PruningSchedule())
+		if err != nil {
+			return nil, errors.Wrap(err, "schedule")
+		}
+		m.pruned[w.Name()] = s
+		opts = append(opts, solvers.WithPruning(w, c, s))
+	}
+	return opts, nil
+}
+
+// measuredWeights returns the matrices whose sparsity a record reports:
+// the pruned ones, else the penalised ones, else every weight matrix.
+func (m *model) measuredWeights(v variant) []*gorgonia.Node {
+	var out []*gorgonia.Node
+	seen := make(map[*gorgonia.Node]bool)
+	for _, w := range m.mlp.Weights {
+		if _, ok := m.pruned[w.Name()]; ok {
+			out = append(out, w)
+			seen[w] = true
+		}
+	}
+	if len(out) == 0 {
+		for _, t := range m.terms {
+			if !seen[t.w] {
+				out = append(out, t.w)
+				seen[t.w] = true
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = m.mlp.Weights
+	}
+	return out
+}

@@ -1,0 +1,321 @@
+package experiments
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pkg/errors"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// Plot size in inches.
+const (
+	plotWidth  = 7 * vg.Inch
+	plotHeight = 4 * vg.Inch
+)
+
+// series is one line of a plot over steps.
+type series struct {
+	label  string
+	xy     plotter.XYs
+	dashed bool
+	color  int
+}
+
+// savePlot writes p as SVG to path, and also as PNG beside it when png
+// is set.
+func savePlot(p *plot.Plot, path string, png bool) error {
+	if err := p.Save(plotWidth, plotHeight, path); err != nil {
+		return errors.Wrapf(err, "experiments: writing %s", path)
+	}
+	if png {
+		pngPath := strings.TrimSuffix(path, filepath.Ext(path)) + ".png"
+		if err := p.Save(plotWidth, plotHeight, pngPath); err != nil {
+			return errors.Wrapf(err, "experiments: writing %s", pngPath)
+		}
+	}
+	return nil
+}
+
+// newPlot returns a plot with a title, axis labels, a grid and the
+// legend at the top left.
+func newPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	p.Legend.Left = true
+	return p
+}
+
+// addSeries draws lines in the palette's colors; dashed lines share the
+// color of the solid line with the same color index.
+func addSeries(p *plot.Plot, ss []series) error {
+	for _, s := range ss {
+		if len(s.xy) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(s.xy)
+		if err != nil {
+			return errors.Wrapf(err, "experiments: plotting %s", s.label)
+		}
+		l.Color = plotutil.Color(s.color)
+		l.Width = vg.Points(1.5)
+		if s.dashed {
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		}
+		p.Add(l)
+		p.Legend.Add(s.label, l)
+	}
+	return nil
+}
+
+// groupMeans returns, for each group, the records of every step averaged
+// over the group's seeds by f. Steps missing in a seed are skipped.
+func groupMeans(g *group, f func(*Record) float64) plotter.XYs {
+	sum := map[int]float64{}
+	count := map[int]int{}
+	for _, run := range g.runs {
+		for i := range run {
+			v := f(&run[i])
+			if math.IsNaN(v) {
+				continue
+			}
+			sum[run[i].Step] += v
+			count[run[i].Step]++
+		}
+	}
+	steps := make([]int, 0, len(sum))
+	for s := range sum {
+		steps = append(steps, s)
+	}
+	sort.Ints(steps)
+	xy := make(plotter.XYs, len(steps))
+	for i, s := range steps {
+		xy[i] = plotter.XY{X: float64(s), Y: sum[s] / float64(count[s])}
+	}
+	return xy
+}
+
+// plotSparsityAccuracy draws test accuracy (solid) and achieved sparsity
+// (dashed) over steps, one color per group, averaged over seeds.
+func plotSparsityAccuracy(groups []*group, path string, png bool) error {
+	p := newPlot("Test accuracy (solid) and sparsity (dashed)", "step", "fraction")
+	p.Y.Min, p.Y.Max = 0, 1.05
+	p.Legend.Top, p.Legend.Left = false, true
+	var ss []series
+	for i, g := range groups {
+		ss = append(ss,
+			series{label: g.label + " accuracy", color: i,
+				xy: groupMeans(g, func(r *Record) float64 { return r.TestAccuracy })},
+			series{label: g.label + " sparsity", color: i, dashed: true,
+				xy: groupMeans(g, func(r *Record) float64 { return r.Sparsity })})
+	}
+	if err := addSeries(p, ss); err != nil {
+		return err
+	}
+	return savePlot(p, path, png)
+}
+
+// WriteRunPlots writes the run folder's plot of sparsity and accuracy
+// over steps (PlotFile) from its records.
+func WriteRunPlots(dir string, records []Record) error {
+	return plotSparsityAccuracy(groupRecords(records), filepath.Join(dir, PlotFile), false)
+}
+
+// plotSchedules draws λ of every penalty term and, on a second figure
+// line, its multiplier, with policy decisions marked by crosses.
+func plotSchedules(groups []*group, path string, png bool) (bool, error) {
+	p := newPlot("Penalty strength λ (solid) and multiplier (dashed); × marks a policy decision",
+		"step", "value")
+	var ss []series
+	var marks plotter.XYs
+	color := 0
+	for _, g := range groups {
+		for _, name := range g.termNames() {
+			name := name
+			lambda := groupMeans(g, func(r *Record) float64 { return termField(r, name, false) })
+			mult := groupMeans(g, func(r *Record) float64 { return termField(r, name, true) })
+			ss = append(ss, series{label: g.label + " λ " + name, xy: lambda, color: color},
+				series{label: g.label + " m " + name, xy: mult, color: color, dashed: true})
+			color++
+		}
+		for _, run := range g.runs {
+			for _, r := range run {
+				for _, d := range r.Decisions {
+					marks = append(marks, plotter.XY{X: float64(d.Step), Y: d.New})
+				}
+			}
+		}
+	}
+	if len(ss) == 0 {
+		return false, nil
+	}
+	if err := addSeries(p, ss); err != nil {
+		return false, err
+	}
+	if len(marks) > 0 {
+		sc, err := plotter.NewScatter(marks)
+		if err != nil {
+			return false, errors.Wrap(err, "experiments: plotting decisions")
+		}
+		sc.Shape = draw.CrossGlyph{}
+		sc.Color = color2(0)
+		p.Add(sc)
+		p.Legend.Add("decision", sc)
+	}
+	return true, savePlot(p, path, png)
+}
+
+func color2(i int) color.Color { return plotutil.DarkColors[i%len(plotutil.DarkColors)] }
+
+// termField returns a term's λ or multiplier in r, NaN when r lacks it.
+func termField(r *Record, name string, multiplier bool) float64 {
+	for _, t := range r.Terms {
+		if t.Name == name {
+			if multiplier {
+				return t.Multiplier
+			}
+			return t.Lambda
+		}
+	}
+	return math.NaN()
+}
+
+// plotAccuracyVsSparsity draws each run's final test accuracy against
+// its final sparsity, one color per group.
+func plotAccuracyVsSparsity(groups []*group, path string, png bool) error {
+	p := newPlot("Final test accuracy against final sparsity, one point per run",
+		"sparsity", "test accuracy")
+	p.Legend.Top, p.Legend.Left = false, true
+	for i, g := range groups {
+		var xy plotter.XYs
+		for _, run := range g.runs {
+			last := run[len(run)-1]
+			xy = append(xy, plotter.XY{X: last.Sparsity, Y: last.TestAccuracy})
+		}
+		sc, err := plotter.NewScatter(xy)
+		if err != nil {
+			return errors.Wrap(err, "experiments: plotting accuracy against sparsity")
+		}
+		sc.Color = plotutil.Color(i)
+		sc.Shape = plotutil.Shape(i)
+		sc.Radius = vg.Points(4)
+		p.Add(sc)
+		p.Legend.Add(g.label, sc)
+	}
+	p.X.Min, p.X.Max = -0.02, 1.02
+	return savePlot(p, path, png)
+}
+
+// plotLayers draws a per-layer quantity over steps for one run: solid
+// lines for f, dashed for the optional g.
+func plotLayers(title, y string, run []Record, f, g func(*LayerRecord) float64,
+	path string, png bool) error {
+	p := newPlot(title, "step", y)
+	var ss []series
+	for li, l := range run[0].Layers {
+		var xy, xy2 plotter.XYs
+		for _, r := range run {
+			if li >= len(r.Layers) {
+				continue
+			}
+			xy = append(xy, plotter.XY{X: float64(r.Step), Y: f(&r.Layers[li])})
+			if g != nil {
+				xy2 = append(xy2, plotter.XY{X: float64(r.Step), Y: g(&r.Layers[li])})
+			}
+		}
+		ss = append(ss, series{label: l.Name, xy: xy, color: li})
+		if g != nil {
+			ss = append(ss, series{label: l.Name + " target", xy: xy2, color: li, dashed: true})
+		}
+	}
+	if err := addSeries(p, ss); err != nil {
+		return err
+	}
+	return savePlot(p, path, png)
+}
+
+// plotHistograms draws the weight-magnitude histogram of all weight
+// matrices of one run at the given steps, counts over log10|w|.
+func plotHistograms(run []Record, steps []int, path string, png bool) error {
+	p := newPlot("Weight magnitudes at phase boundaries (exact zeros in the legend)",
+		"log10 |w|", "weights per bin")
+	p.Legend.Top, p.Legend.Left = true, true
+	var ss []series
+	for i, step := range steps {
+		r := recordAt(run, step)
+		if r == nil {
+			continue
+		}
+		var zeros, total int
+		var counts []int
+		var edges []float64
+		for _, l := range r.Layers {
+			h := l.Histogram
+			if counts == nil {
+				counts = make([]int, len(h.Counts))
+				edges = h.Edges
+			}
+			for k, c := range h.Counts {
+				counts[k] += c
+			}
+			zeros += h.Zeros
+			total += l.Size
+		}
+		var xy plotter.XYs
+		for k, c := range counts {
+			mid := (math.Log10(edges[k]) + math.Log10(edges[k+1])) / 2
+			xy = append(xy, plotter.XY{X: mid, Y: float64(c)})
+		}
+		label := fmt.Sprintf("step %d: %.0f%% zeros", step, 100*float64(zeros)/float64(total))
+		ss = append(ss, series{label: label, xy: xy, color: i})
+	}
+	if err := addSeries(p, ss); err != nil {
+		return err
+	}
+	return savePlot(p, path, png)
+}
+
+// recordAt returns the run's record at step, or nil.
+func recordAt(run []Record, step int) *Record {
+	for i := range run {
+		if run[i].Step == step {
+			return &run[i]
+		}
+	}
+	return nil
+}
+
+// plotOverSteps draws one run-level quantity over steps for every group.
+func plotOverSteps(groups []*group, title, y string, f func(*Record) float64,
+	path string, png bool) error {
+	p := newPlot(title, "step", y)
+	var ss []series
+	for i, g := range groups {
+		ss = append(ss, series{label: g.label, xy: groupMeans(g, f), color: i})
+	}
+	if err := addSeries(p, ss); err != nil {
+		return err
+	}
+	return savePlot(p, path, png)
+}
+
+// removeIfExists deletes path, ignoring a missing file.
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}

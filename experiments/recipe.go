@@ -1,0 +1,366 @@
+package experiments
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/errors"
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultRecipeYAML is the built-in recipe that `regsched run` runs
+// without arguments: an MLP on the handwritten digits, trained dense and
+// then with cubic gradual magnitude pruning to 90% sparsity.
+//
+//go:embed recipes/default.yaml
+var DefaultRecipeYAML []byte
+
+// Recipe describes an experiment: the data, the model, the solver, the
+// penalties and pruning, and how long and how often to evaluate. Its
+// YAML keys are the snake_case names in the field tags. Every run of a
+// recipe records its Hash, so a result can be traced to the exact recipe.
+type Recipe struct {
+	// Name names the run folder; letters, digits, '-', '_' and '.'.
+	Name string `yaml:"name"`
+	// Data chooses the data set and its split.
+	Data Data `yaml:"data"`
+	// Model sets the network's shape.
+	Model Model `yaml:"model"`
+	// Solver chooses the inner solver and the learning rate.
+	Solver SolverSpec `yaml:"solver"`
+	// Penalties are the scheduled penalty terms; empty means none.
+	Penalties []PenaltySpec `yaml:"penalties,omitempty"`
+	// Pruning, when set, prunes weights to a sparsity schedule.
+	Pruning *PruningSpec `yaml:"pruning,omitempty"`
+	// Baseline also trains a dense run without penalties and pruning,
+	// from the same initial weights and batch order, for comparison.
+	Baseline bool `yaml:"baseline"`
+	// Steps is the number of optimizer steps (minibatches) per run.
+	Steps int `yaml:"steps"`
+	// BatchSize is the number of examples in one minibatch.
+	BatchSize int `yaml:"batch_size"`
+	// EvalEvery is the evaluation cadence in steps. Every run is also
+	// evaluated before its first step and after its last.
+	EvalEvery int `yaml:"eval_every"`
+	// Seeds are the seeds of the weight initialisation and the batch
+	// order; each seed is a separate run, and reports show the mean and
+	// spread over seeds.
+	Seeds []uint64 `yaml:"seeds,flow"`
+}
+
+// Data chooses a data set and its train/test split.
+type Data struct {
+	// Set is one of "digits", "breast_cancer" or "fashion_mnist".
+	Set string `yaml:"set"`
+	// Path is the folder holding the Fashion-MNIST IDX files; the other
+	// sets are built in and take no path.
+	Path string `yaml:"path,omitempty"`
+	// TestFraction is the share of examples held out for testing, in
+	// (0, 1). Fashion-MNIST has a published split and ignores it.
+	TestFraction float64 `yaml:"test_fraction,omitempty"`
+	// SplitSeed fixes the shuffle of the split, independent of Seeds.
+	SplitSeed uint64 `yaml:"split_seed"`
+}
+
+// Model sets the shape of the multilayer perceptron: the input and output
+// sizes come from the data set.
+type Model struct {
+	// Hidden lists the hidden layer widths, input side first.
+	Hidden []int `yaml:"hidden,flow"`
+}
+
+// SolverSpec chooses the inner solver that the regsched solver wraps.
+type SolverSpec struct {
+	// Name is one of "sgd", "momentum", "adam" or "rmsprop".
+	Name string `yaml:"name"`
+	// LR is the learning rate η.
+	LR float64 `yaml:"lr"`
+	// LRSchedule, when set, is a schedule spec for η(t) (for example
+	// "cosine(0.01, 0.001, 0, 3000)"); it replaces LR.
+	LRSchedule string `yaml:"lr_schedule,omitempty"`
+	// Momentum is the momentum of "momentum" (default 0.9).
+	Momentum float64 `yaml:"momentum,omitempty"`
+	// Beta1 and Beta2 are Adam's moment decay rates (defaults 0.9 and
+	// 0.999).
+	Beta1 float64 `yaml:"beta1,omitempty"`
+	Beta2 float64 `yaml:"beta2,omitempty"`
+	// Epsilon is Adam's and RMSProp's denominator guard (default 1e-8).
+	Epsilon float64 `yaml:"epsilon,omitempty"`
+	// L2 is the inner solver's own weight decay (0 for none).
+	L2 float64 `yaml:"l2,omitempty"`
+	// Clip, when positive, clips each gradient entry to [−Clip, Clip].
+	Clip float64 `yaml:"clip,omitempty"`
+}
+
+// PenaltySpec is one scheduled penalty λ(t)·R(w) on a group of weights.
+type PenaltySpec struct {
+	// Params chooses the weights: "weights" (every weight matrix, the
+	// default), "biases", "all", or one layer's matrix as "w0", "w1", ….
+	Params string `yaml:"params,omitempty"`
+	// Term is the base term R: "l1", "l2", "elastic_net" or
+	// "group_lasso".
+	Term string `yaml:"term"`
+	// L1Ratio is elastic net's share of ‖w‖₁, in [0, 1].
+	L1Ratio float64 `yaml:"l1_ratio,omitempty"`
+	// Axis is the axis group lasso's norm runs along (1: rows are groups).
+	Axis int `yaml:"axis,omitempty"`
+	// Schedule is λ(t) in the schedule spec form, for example
+	// "linear(0, 1e-4, 0, 1000)".
+	Schedule string `yaml:"schedule"`
+	// Mode is "auto" (the default), "gradient" or "proximal".
+	Mode string `yaml:"mode,omitempty"`
+}
+
+// PruningSpec prunes weights to a sparsity schedule. The schedule is
+// either Schedule, a spec, or — when Schedule is empty — Zhu and Gupta's
+// gradual pruning every(Every, poly(0, Sparsity, Start, End, Power)).
+type PruningSpec struct {
+	// Params chooses the weights, as in PenaltySpec (default "weights").
+	Params string `yaml:"params,omitempty"`
+	// Criterion is "magnitude" (the default).
+	Criterion string `yaml:"criterion,omitempty"`
+	// Sparsity is the final share of pruned weights in each matrix, in
+	// [0, 1). With Schedule set it must equal the schedule's final value.
+	Sparsity float64 `yaml:"sparsity,omitempty"`
+	// Start and End are the steps where the sparsity ramp starts and
+	// ends; Every is the number of steps between mask updates (default
+	// 1); Power is the ramp's exponent (default 3, the cubic schedule).
+	Start int     `yaml:"start,omitempty"`
+	End   int     `yaml:"end,omitempty"`
+	Every int     `yaml:"every,omitempty"`
+	Power float64 `yaml:"power,omitempty"`
+	// Schedule, when set, is the sparsity schedule spec and replaces
+	// Start, End, Every and Power.
+	Schedule string `yaml:"schedule,omitempty"`
+}
+
+// positions maps a recipe path such as "solver.lr" or
+// "penalties.0.term" to its line in the YAML source.
+type positions map[string]int
+
+// ParseRecipe reads a YAML recipe, fills in defaults and validates it.
+// name is used in error messages (usually the file name). An unknown key
+// and an invalid value are errors that give the line number, for
+// example "recipe.yaml:7: unknown key "lr_shedule" in solver".
+func ParseRecipe(name string, data []byte) (*Recipe, error) {
+	r, pos, err := decodeRecipe(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.validate(name, pos); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// DefaultRecipe returns the built-in recipe (DefaultRecipeYAML) parsed.
+func DefaultRecipe() (*Recipe, error) {
+	return ParseRecipe("default.yaml", DefaultRecipeYAML)
+}
+
+// decodeRecipe decodes data strictly into a Recipe with defaults filled
+// in and returns the line of every key.
+func decodeRecipe(name string, data []byte) (*Recipe, positions, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, nil, yamlError(name, err)
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return nil, nil, errors.Errorf("experiments: %s: empty recipe", name)
+	}
+	if root.Content[0].Kind != yaml.MappingNode {
+		return nil, nil, errors.Errorf("experiments: %s:%d: a recipe is a mapping of keys",
+			name, root.Content[0].Line)
+	}
+	pos := make(positions)
+	collectPositions(root.Content[0], "", pos)
+
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	r := new(Recipe)
+	if err := dec.Decode(r); err != nil {
+		return nil, nil, yamlError(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return nil, nil, errors.Errorf("experiments: %s: more than one YAML document", name)
+	}
+	r.setDefaults()
+	return r, pos, nil
+}
+
+// collectPositions walks a mapping and records each key's line under its
+// dotted path; sequence items get their index as a path element.
+func collectPositions(n *yaml.Node, prefix string, pos positions) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := prefix + n.Content[i].Value
+			pos[key] = n.Content[i].Line
+			collectPositions(n.Content[i+1], key+".", pos)
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			key := prefix + strconv.Itoa(i)
+			pos[key] = item.Line
+			collectPositions(item, key+".", pos)
+		}
+	}
+}
+
+var (
+	unknownField = regexp.MustCompile(`field (\S+) not found in type experiments\.(\w+)`)
+	badValue     = regexp.MustCompile("cannot unmarshal !!\\w+ `(.*)` into (\\S+)")
+)
+
+// sections names the recipe section that each Go type decodes.
+var sections = map[string]string{
+	"Recipe": "the recipe", "Data": "data", "Model": "model", "SolverSpec": "solver",
+	"PenaltySpec": "a penalty", "PruningSpec": "pruning",
+}
+
+// yamlError turns a YAML error into one line per problem in the form
+// "name:line: message", with Go type names replaced by recipe words.
+func yamlError(name string, err error) error {
+	var lines []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		lines = te.Errors
+	} else {
+		lines = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	for i, l := range lines {
+		l = unknownField.ReplaceAllStringFunc(l, func(m string) string {
+			sub := unknownField.FindStringSubmatch(m)
+			return fmt.Sprintf("unknown key %q in %s", sub[1], sections[sub[2]])
+		})
+		l = badValue.ReplaceAllStringFunc(l, func(m string) string {
+			sub := badValue.FindStringSubmatch(m)
+			return fmt.Sprintf("invalid value %q (want %s)", sub[1], goTypeWord(sub[2]))
+		})
+		if rest, ok := strings.CutPrefix(l, "line "); ok {
+			if n, msg, ok := strings.Cut(rest, ": "); ok {
+				l = n + ": " + msg
+			}
+		}
+		lines[i] = name + ":" + l
+	}
+	return errors.New("experiments: " + strings.Join(lines, "; "))
+}
+
+// goTypeWord names a Go type the way a recipe writer thinks of it.
+func goTypeWord(t string) string {
+	switch {
+	case strings.HasPrefix(t, "uint"):
+		return "a non-negative integer"
+	case strings.HasPrefix(t, "int"):
+		return "an integer"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case t == "string":
+		return "a string"
+	}
+	return "a " + strings.TrimPrefix(t, "experiments.") + " section"
+}
+
+// setDefaults fills every optional field left at its zero value.
+func (r *Recipe) setDefaults() {
+	if r.Data.TestFraction == 0 {
+		r.Data.TestFraction = 0.25
+	}
+	s := &r.Solver
+	if s.Name == "momentum" && s.Momentum == 0 {
+		s.Momentum = 0.9
+	}
+	if s.Name == "adam" {
+		if s.Beta1 == 0 {
+			s.Beta1 = 0.9
+		}
+		if s.Beta2 == 0 {
+			s.Beta2 = 0.999
+		}
+	}
+	if (s.Name == "adam" || s.Name == "rmsprop") && s.Epsilon == 0 {
+		s.Epsilon = 1e-8
+	}
+	for i := range r.Penalties {
+		p := &r.Penalties[i]
+		if p.Params == "" {
+			p.Params = "weights"
+		}
+		if p.Mode == "" {
+			p.Mode = "auto"
+		}
+	}
+	if p := r.Pruning; p != nil {
+		if p.Params == "" {
+			p.Params = "weights"
+		}
+		if p.Criterion == "" {
+			p.Criterion = "magnitude"
+		}
+		if p.Schedule == "" {
+			if p.Every == 0 {
+				p.Every = 1
+			}
+			if p.Power == 0 {
+				p.Power = 3
+			}
+		}
+	}
+}
+
+// Encode writes the recipe as YAML, with its defaults filled in, in the
+// form ParseRecipe reads.
+func (r *Recipe) Encode(w io.Writer) error {
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(r); err != nil {
+		return errors.Wrap(err, "experiments: Recipe.Encode")
+	}
+	return errors.Wrap(enc.Close(), "experiments: Recipe.Encode")
+}
+
+// Hash returns the first 16 hex digits of the SHA-256 of the recipe's
+// YAML encoding (see Encode), so two recipes that run alike hash alike
+// whatever their comments, key order or spelled-out defaults.
+func (r *Recipe) Hash() string {
+	var b bytes.Buffer
+	if err := r.Encode(&b); err != nil {
+		// Encoding a Recipe value cannot fail: it holds only strings,
+		// numbers, lists and structs.
+		panic(err)
+	}
+	sum := sha256.Sum256(b.Bytes())
+	return hex.EncodeToString(sum[:8])
+}
+
+// PruningSchedule returns the spec of the sparsity schedule: Schedule
+// when set, or every(Every, poly(0, Sparsity, Start, End, Power)).
+func (p *PruningSpec) PruningSchedule() string {
+	if p.Schedule != "" {
+		return p.Schedule
+	}
+	return fmt.Sprintf("every(%d, poly(0, %s, %d, %d, %s))", p.Every,
+		formatFloat(p.Sparsity), p.Start, p.End, formatFloat(p.Power))
+}
+
+// formatFloat writes v in the shortest form that parses back to v.
+func formatFloat(v float64) string {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return fmt.Sprint(v)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}

@@ -1,0 +1,280 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+
+	"github.com/pkg/errors"
+
+	"github.com/regsched/regsched/schedules"
+)
+
+// Limits on recipe values, to turn a typo into an error before a long run.
+const (
+	maxSteps  = 100_000_000
+	maxWidth  = 1 << 16
+	maxLayers = 64
+	maxSeeds  = 1000
+)
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// recipeError collects the first invalid value with its line.
+type recipeError struct {
+	name string
+	pos  positions
+	err  error
+}
+
+// fail records "path (value) problem" at the line of path, keeping the
+// first failure only.
+func (e *recipeError) fail(path string, format string, args ...any) {
+	if e.err != nil {
+		return
+	}
+	msg := path + " " + fmt.Sprintf(format, args...)
+	if line, ok := e.pos.line(path); ok {
+		e.err = errors.Errorf("experiments: %s:%d: %s", e.name, line, msg)
+		return
+	}
+	e.err = errors.Errorf("experiments: %s: %s", e.name, msg)
+}
+
+// line returns the line of path or of its nearest parent that has one.
+func (p positions) line(path string) (int, bool) {
+	for {
+		if l, ok := p[path]; ok {
+			return l, true
+		}
+		i := strings.LastIndex(path, ".")
+		if i < 0 {
+			return 0, false
+		}
+		path = path[:i]
+	}
+}
+
+// Validate checks every value of a recipe built in code or changed after
+// parsing (as the command line's flags do). Errors name the recipe path,
+// such as "pruning.sparsity (1.5) is outside [0, 1)".
+func (r *Recipe) Validate() error {
+	return r.validate("recipe", nil)
+}
+
+func (r *Recipe) validate(name string, pos positions) error {
+	e := &recipeError{name: name, pos: pos}
+	if !validName.MatchString(r.Name) {
+		e.fail("name", "(%q) must start with a letter or digit and hold only letters, "+
+			"digits, '.', '_' and '-'", r.Name)
+	}
+	r.validateData(e)
+	if len(r.Model.Hidden) > maxLayers {
+		e.fail("model.hidden", "has %d layers, more than %d", len(r.Model.Hidden), maxLayers)
+	}
+	for i, h := range r.Model.Hidden {
+		if h < 1 || h > maxWidth {
+			e.fail(fmt.Sprintf("model.hidden.%d", i), "(%d) is outside [1, %d]", h, maxWidth)
+		}
+	}
+	r.validateSolver(e)
+	if r.Steps < 1 || r.Steps > maxSteps {
+		e.fail("steps", "(%d) is outside [1, %d]", r.Steps, maxSteps)
+	}
+	if r.BatchSize < 1 {
+		e.fail("batch_size", "(%d) must be at least 1", r.BatchSize)
+	}
+	if r.EvalEvery < 1 {
+		e.fail("eval_every", "(%d) must be at least 1", r.EvalEvery)
+	}
+	if len(r.Seeds) == 0 || len(r.Seeds) > maxSeeds {
+		e.fail("seeds", "has %d seeds; give between 1 and %d", len(r.Seeds), maxSeeds)
+	}
+	seen := map[uint64]bool{}
+	for i, s := range r.Seeds {
+		if seen[s] {
+			e.fail(fmt.Sprintf("seeds.%d", i), "(%d) is given twice", s)
+		}
+		seen[s] = true
+	}
+	for i := range r.Penalties {
+		r.validatePenalty(e, i)
+	}
+	r.validatePruning(e)
+	if r.Baseline && r.Pruning == nil && len(r.Penalties) == 0 {
+		e.fail("baseline", "needs penalties or pruning to compare against")
+	}
+	return e.err
+}
+
+func (r *Recipe) validateData(e *recipeError) {
+	d := r.Data
+	switch d.Set {
+	case "digits", "breast_cancer":
+		if d.Path != "" {
+			e.fail("data.path", "(%q) is only read for fashion_mnist; %s is built in", d.Path, d.Set)
+		}
+	case "fashion_mnist":
+		if d.Path == "" {
+			e.fail("data.path", "is missing: fashion_mnist needs the folder of its IDX files")
+		}
+	default:
+		e.fail("data.set", "(%q) is unknown: want digits, breast_cancer or fashion_mnist", d.Set)
+	}
+	if !(d.TestFraction > 0 && d.TestFraction < 1) {
+		e.fail("data.test_fraction", "(%v) is outside (0, 1)", d.TestFraction)
+	}
+}
+
+func (r *Recipe) validateSolver(e *recipeError) {
+	s := r.Solver
+	switch s.Name {
+	case "sgd", "momentum", "adam", "rmsprop":
+	default:
+		e.fail("solver.name", "(%q) is unknown: want sgd, momentum, adam or rmsprop", s.Name)
+	}
+	if s.LRSchedule != "" {
+		sched, err := schedules.Parse(s.LRSchedule)
+		if err != nil {
+			e.fail("solver.lr_schedule", "(%q): %v", s.LRSchedule, err)
+		} else if r.Steps >= 1 && r.Steps <= maxSteps {
+			for t := 0; t < r.Steps; t++ {
+				if v := sched.At(t); !(v > 0) || math.IsInf(v, 0) {
+					e.fail("solver.lr_schedule", "gives η = %v at step %d; η must be positive", v, t)
+					break
+				}
+			}
+		}
+	} else if !(s.LR > 0) || math.IsInf(s.LR, 0) {
+		e.fail("solver.lr", "(%v) must be positive and finite", s.LR)
+	}
+	unit := func(path string, v float64) {
+		if !(v >= 0 && v < 1) {
+			e.fail(path, "(%v) is outside [0, 1)", v)
+		}
+	}
+	unit("solver.momentum", s.Momentum)
+	unit("solver.beta1", s.Beta1)
+	unit("solver.beta2", s.Beta2)
+	if !(s.Epsilon >= 0) || math.IsInf(s.Epsilon, 0) {
+		e.fail("solver.epsilon", "(%v) must be non-negative and finite", s.Epsilon)
+	}
+	if !(s.L2 >= 0) || math.IsInf(s.L2, 0) {
+		e.fail("solver.l2", "(%v) must be non-negative and finite", s.L2)
+	}
+	if !(s.Clip >= 0) || math.IsInf(s.Clip, 0) {
+		e.fail("solver.clip", "(%v) must be non-negative and finite", s.Clip)
+	}
+}
+
+// validParams reports whether key names weights of a model with the
+// recipe's number of layers.
+func (r *Recipe) validParams(key string) bool {
+	switch key {
+	case "weights", "biases", "all":
+		return true
+	}
+	for k := 0; k <= len(r.Model.Hidden); k++ {
+		if key == fmt.Sprintf("w%d", k) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Recipe) validatePenalty(e *recipeError, i int) {
+	p := r.Penalties[i]
+	at := func(key string) string { return fmt.Sprintf("penalties.%d.%s", i, key) }
+	if !r.validParams(p.Params) {
+		e.fail(at("params"), "(%q) names no weights: want weights, biases, all or w0…w%d",
+			p.Params, len(r.Model.Hidden))
+	}
+	switch p.Term {
+	case "l1", "l2":
+	default:
+		e.fail(at("term"), "(%q) is unknown: want l1 or l2", p.Term)
+	}
+	switch p.Mode {
+	case "auto", "gradient", "proximal":
+	default:
+		e.fail(at("mode"), "(%q) is unknown: want auto, gradient or proximal", p.Mode)
+	}
+	if p.Schedule == "" {
+		e.fail(at("schedule"), "is missing: give λ(t), for example constant(1e-4)")
+		return
+	}
+	s, err := schedules.Parse(p.Schedule)
+	if err != nil {
+		e.fail(at("schedule"), "(%q): %v", p.Schedule, err)
+		return
+	}
+	if r.Steps >= 1 && r.Steps <= maxSteps {
+		for t := 0; t < r.Steps; t++ {
+			if v := s.At(t); !(v >= 0) || math.IsInf(v, 0) {
+				e.fail(at("schedule"), "gives λ = %v at step %d; λ must be non-negative and finite",
+					v, t)
+				return
+			}
+		}
+	}
+}
+
+func (r *Recipe) validatePruning(e *recipeError) {
+	p := r.Pruning
+	if p == nil {
+		return
+	}
+	if !r.validParams(p.Params) || p.Params == "biases" {
+		e.fail("pruning.params", "(%q) names no weight matrices: want weights or w0…w%d",
+			p.Params, len(r.Model.Hidden))
+	}
+	if p.Criterion != "magnitude" {
+		e.fail("pruning.criterion", "(%q) is unknown: want magnitude", p.Criterion)
+	}
+	if p.Schedule != "" {
+		for key, set := range map[string]bool{"start": p.Start != 0, "end": p.End != 0,
+			"every": p.Every != 0, "power": p.Power != 0} {
+			if set {
+				e.fail("pruning."+key, "applies only without pruning.schedule")
+			}
+		}
+	} else {
+		if !(p.Sparsity >= 0 && p.Sparsity < 1) {
+			e.fail("pruning.sparsity", "(%v) is outside [0, 1)", p.Sparsity)
+		}
+		if p.Start < 0 {
+			e.fail("pruning.start", "(%d) is negative", p.Start)
+		}
+		if p.End < p.Start {
+			e.fail("pruning.end", "(%d) is before pruning.start (%d)", p.End, p.Start)
+		}
+		if p.Every < 1 {
+			e.fail("pruning.every", "(%d) must be at least 1", p.Every)
+		}
+		if !(p.Power > 0) || math.IsInf(p.Power, 0) {
+			e.fail("pruning.power", "(%v) must be positive and finite", p.Power)
+		}
+	}
+	if e.err != nil {
+		return
+	}
+	spec := p.PruningSchedule()
+	s, err := schedules.Parse(spec)
+	if err != nil {
+		e.fail("pruning.schedule", "(%q): %v", spec, err)
+		return
+	}
+	if r.Steps < 1 || r.Steps > maxSteps {
+		return
+	}
+	if err := schedules.ValidateSparsity(s, 0, r.Steps-1); err != nil {
+		e.fail("pruning.schedule", "(%q): %v", spec, err)
+		return
+	}
+	final := s.At(r.Steps - 1)
+	if p.Schedule != "" && p.Sparsity != 0 && math.Abs(final-p.Sparsity) > 1e-12 {
+		e.fail("pruning.sparsity", "(%v) differs from the value pruning.schedule reaches "+
+			"at the last step (%v)", p.Sparsity, final)
+	}
+}
