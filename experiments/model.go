@@ -81,6 +81,18 @@ type model struct {
 	pruned   map[string]schedules.Schedule
 	measured []*gorgonia.Node
 	terms    []termInfo
+	window   window // the solver's metrics since the last record
+
+	lr      float64
+	lrSched schedules.Schedule
+}
+
+// learnRate returns η at step t.
+func (m *model) learnRate(t int) float64 {
+	if m.lrSched != nil {
+		return m.lrSched.At(t)
+	}
+	return m.lr
 }
 
 // termInfo is one registered penalty, for the records.
@@ -194,13 +206,14 @@ func buildModel(r *Recipe, v variant, seed uint64, features, classes int) (*mode
 	}
 	gorgonia.Read(mlp.Logits, &m.logits)
 
-	opts := []solvers.Option{solvers.WithRegularizer(m.reg), solvers.WithSeed(seed)}
+	opts := []solvers.Option{solvers.WithRegularizer(m.reg), solvers.WithSeed(seed),
+		solvers.WithRecorder(&m.window)}
+	m.lr = r.Solver.LR
 	if r.Solver.LRSchedule != "" {
-		s, err := schedules.Parse(r.Solver.LRSchedule)
-		if err != nil {
+		if m.lrSched, err = schedules.Parse(r.Solver.LRSchedule); err != nil {
 			return nil, errors.Wrap(err, "solver.lr_schedule")
 		}
-		opts = append(opts, solvers.WithLearnRateSchedule(s))
+		opts = append(opts, solvers.WithLearnRateSchedule(m.lrSched))
 	} else {
 		opts = append(opts, solvers.WithLearnRate(r.Solver.LR))
 	}
@@ -211,7 +224,7 @@ func buildModel(r *Recipe, v variant, seed uint64, features, classes int) (*mode
 		}
 		opts = append(opts, pruneOpts...)
 	}
-	m.measured = m.measuredWeights(v)
+	m.measured = m.measuredWeights()
 
 	inner, err := newInner(r.Solver)
 	if err != nil {
@@ -282,7 +295,7 @@ func (m *model) pruning(p *PruningSpec) ([]solvers.Option, error) {
 
 // measuredWeights returns the matrices whose sparsity a record reports:
 // the pruned ones, else the penalised ones, else every weight matrix.
-func (m *model) measuredWeights(v variant) []*gorgonia.Node {
+func (m *model) measuredWeights() []*gorgonia.Node {
 	var out []*gorgonia.Node
 	seen := make(map[*gorgonia.Node]bool)
 	for _, w := range m.mlp.Weights {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -310,12 +309,4 @@ func plotOverSteps(groups []*group, title, y string, f func(*Record) float64,
 		return err
 	}
 	return savePlot(p, path, png)
-}
-
-// removeIfExists deletes path, ignoring a missing file.
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	return nil
 }

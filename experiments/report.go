@@ -40,9 +40,8 @@ func groupRecords(records []Record) []*group {
 	var runOrder []string
 	for _, r := range records {
 		key := r.RecipeHash + "/" + r.Variant
-		g, ok := byKey[key]
-		if !ok {
-			g = &group{key: key, label: groupLabel(&r)}
+		if _, ok := byKey[key]; !ok {
+			g := &group{key: key, label: groupLabel(&r)}
 			byKey[key] = g
 			groups = append(groups, g)
 		}

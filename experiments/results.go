@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"runtime/debug"
@@ -44,8 +45,9 @@ type Record struct {
 	NonZero        int     `json:"nonzero"` // non-zero parameters, biases included
 	Params         int     `json:"params"`  // all parameters
 
-	GradNorm  float64 `json:"grad_norm"`  // L2 norm of all weight gradients, last step
-	MaskFlips int     `json:"mask_flips"` // zero/non-zero changes since the previous evaluation
+	GradNorm    float64 `json:"grad_norm"`    // L2 norm of all weight gradients, last step
+	MaskFlips   int     `json:"mask_flips"`   // mask entries changed since the previous evaluation
+	MaskUpdates int     `json:"mask_updates"` // steps that updated masks since then
 
 	Layers    []LayerRecord        `json:"layers"`
 	Terms     []TermRecord         `json:"terms,omitzero"`
@@ -61,7 +63,7 @@ type LayerRecord struct {
 	TargetSparsity float64   `json:"target_sparsity"` // 0 when not pruned
 	Pruned         bool      `json:"pruned"`
 	WeightNorm     float64   `json:"weight_norm"` // L2
-	GradNorm       float64   `json:"grad_norm"`   // L2, last step before the evaluation
+	GradNorm       float64   `json:"grad_norm"`   // L2 of the masked gradient, last step
 	MaskFlips      int       `json:"mask_flips"`  // since the previous evaluation
 	Histogram      Histogram `json:"histogram"`
 }
@@ -69,7 +71,7 @@ type LayerRecord struct {
 // TermRecord holds one penalty's state at an evaluation.
 type TermRecord struct {
 	Name       string  `json:"name"`
-	Lambda     float64 `json:"lambda"`     // λ(t) in force for the next step
+	Lambda     float64 `json:"lambda"`     // λ used by the last step; λ(0) at step 0
 	Multiplier float64 `json:"multiplier"` // adaptive multiplier m; 1 for a fixed schedule
 	Value      float64 `json:"value"`      // R(w) at the evaluation
 }
@@ -90,7 +92,7 @@ type Histogram struct {
 var histogramEdges = func() []float64 {
 	var e []float64
 	for k := -40; k <= 10; k++ {
-		e = append(e, pow10(float64(k)/10))
+		e = append(e, math.Pow(10, float64(k)/10))
 	}
 	return e
 }()
@@ -99,7 +101,7 @@ var histogramEdges = func() []float64 {
 func NewHistogram(w []float64) Histogram {
 	h := Histogram{Edges: histogramEdges, Counts: make([]int, len(histogramEdges)-1)}
 	for _, v := range w {
-		a := abs(v)
+		a := math.Abs(v)
 		switch {
 		case a == 0:
 			h.Zeros++

@@ -214,27 +214,17 @@ func newTrainer(r *Recipe, v variant, seed uint64, data *datasets.Set, classes i
 		return nil, err
 	}
 	t := &trainer{
-		recipe:   r,
-		variant:  v,
-		seed:     seed,
-		model:    m,
-		data:     data,
-		classes:  classes,
-		x:        make([]float64, r.BatchSize*data.Features),
-		y:        make([]float64, r.BatchSize*classes),
-		flips:    make([]int, len(m.mlp.Weights)),
-		gradNorm: make([]float64, len(m.mlp.Weights)),
+		recipe:  r,
+		variant: v,
+		seed:    seed,
+		model:   m,
+		data:    data,
+		classes: classes,
+		x:       make([]float64, r.BatchSize*data.Features),
+		y:       make([]float64, r.BatchSize*classes),
 	}
 	t.xt = tensor.New(tensor.WithShape(r.BatchSize, data.Features), tensor.WithBacking(t.x))
 	t.yt = tensor.New(tensor.WithShape(r.BatchSize, classes), tensor.WithBacking(t.y))
-	for _, w := range m.mlp.Weights {
-		data := w.Value().Data().([]float64)
-		z := make([]bool, len(data))
-		for j, v := range data {
-			z[j] = v == 0
-		}
-		t.zero = append(t.zero, z)
-	}
 	return t, nil
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/regsched/regsched/experiments/datasets"
 	"github.com/regsched/regsched/graphs"
+	"github.com/regsched/regsched/schedules"
+	"github.com/regsched/regsched/solvers"
 )
 
 // evaluator computes the loss and accuracy of the current weights on a
@@ -102,11 +104,36 @@ type trainer struct {
 	data        *datasets.Set
 	classes     int
 
-	x, y     []float64 // backing arrays of the batch tensors
-	xt, yt   tensor.Tensor
-	zero     [][]bool // exact-zero pattern per weight matrix after the last step
-	flips    []int    // zero/non-zero changes per weight matrix since the last record
-	gradNorm []float64
+	x, y   []float64 // backing arrays of the batch tensors
+	xt, yt tensor.Tensor
+}
+
+// window accumulates the solver's per-step metrics between two records.
+type window struct {
+	last      *solvers.Metrics
+	flips     map[string]int // mask entries changed, per parameter
+	updates   int            // steps that updated or regrew masks
+	decisions []schedules.Decision
+}
+
+// Record implements solvers.Recorder. It copies what it keeps, because
+// the solver reuses m.
+func (w *window) Record(m *solvers.Metrics) {
+	if w.flips == nil {
+		w.flips = map[string]int{}
+	}
+	if m.MaskUpdated {
+		w.updates++
+		for _, p := range m.Params {
+			w.flips[p.Name] += p.Flips
+		}
+	}
+	w.decisions = append(w.decisions, m.Decisions...)
+	last := *m
+	last.Params = append([]solvers.ParamMetrics(nil), m.Params...)
+	last.Terms = append([]solvers.TermMetrics(nil), m.Terms...)
+	last.Decisions = nil
+	w.last = &last
 }
 
 // step runs one minibatch: Let → RunAll → Step → Reset. Examples are
@@ -138,52 +165,18 @@ func (t *trainer) step(k int, perm *[]int) error {
 	if err := m.vm.RunAll(); err != nil {
 		return errors.Wrapf(err, "experiments: step %d: forward and backward pass", k)
 	}
-	t.measureGradients()
 	if err := m.solver.Step(gorgonia.NodesToValueGrads(m.params)); err != nil {
 		return errors.Wrapf(err, "experiments: step %d", k)
 	}
 	m.vm.Reset()
-	t.countFlips()
 	return nil
 }
 
-// measureGradients stores the L2 norm of each weight matrix's gradient.
-// It runs before the solver step because Gorgonia's solvers zero the
-// gradients they use.
-func (t *trainer) measureGradients() {
-	for i, w := range t.model.mlp.Weights {
-		g, err := w.Grad()
-		if err != nil {
-			t.gradNorm[i] = math.NaN()
-			continue
-		}
-		t.gradNorm[i] = norm(g.Data().([]float64))
-	}
-}
-
-// countFlips adds the weights whose exact-zero status changed in the
-// last step.
-func (t *trainer) countFlips() {
-	for i, w := range t.model.mlp.Weights {
-		data := w.Value().Data().([]float64)
-		z := t.zero[i]
-		for j, v := range data {
-			if (v == 0) != z[j] {
-				z[j] = v == 0
-				t.flips[i]++
-			}
-		}
-	}
-}
-
-// record evaluates the model after `step` completed steps.
+// record evaluates the model after `step` completed steps and resets
+// the metrics window.
 func (t *trainer) record(step int, start time.Time) (*Record, error) {
 	m := t.model
-	rec := &Record{
-		Variant: t.variant.name,
-		Seed:    t.seed,
-		Step:    step,
-	}
+	rec := &Record{Variant: t.variant.name, Seed: t.seed, Step: step}
 	var err error
 	if rec.TrainLoss, rec.TrainAccuracy, err = t.train.evaluate(m.params); err != nil {
 		return nil, err
@@ -192,67 +185,79 @@ func (t *trainer) record(step int, start time.Time) (*Record, error) {
 		return nil, err
 	}
 	rec.Time = time.Since(start).Seconds()
-	rec.LearnRate = t.learnRate(step)
+
+	w := &m.window
+	last := w.last
+	params := map[string]*solvers.ParamMetrics{}
+	if last != nil {
+		rec.LearnRate = last.LearnRate
+		for i := range last.Params {
+			params[last.Params[i].Name] = &last.Params[i]
+		}
+	} else {
+		rec.LearnRate = m.learnRate(0)
+	}
 
 	measured := make(map[*gorgonia.Node]bool)
-	for _, w := range m.measured {
-		measured[w] = true
+	for _, node := range m.measured {
+		measured[node] = true
 	}
-	var zeros, size, gradSq int
-	var gradSum float64
-	for i, w := range m.mlp.Weights {
-		data := w.Value().Data().([]float64)
+	var zeros, size int
+	var gradSq float64
+	for _, node := range m.mlp.Weights {
+		data := node.Value().Data().([]float64)
 		l := LayerRecord{
-			Name:       w.Name(),
+			Name:       node.Name(),
 			Size:       len(data),
 			Zeros:      countZeros(data),
 			WeightNorm: norm(data),
-			GradNorm:   t.gradNorm[i],
-			MaskFlips:  t.flips[i],
+			MaskFlips:  w.flips[node.Name()],
 			Histogram:  NewHistogram(data),
 		}
 		l.Sparsity = float64(l.Zeros) / float64(l.Size)
-		if s, ok := m.pruned[w.Name()]; ok {
-			l.Pruned = true
-			if step > 0 {
-				l.TargetSparsity = s.At(step - 1)
+		_, l.Pruned = m.pruned[node.Name()]
+		if pm := params[node.Name()]; pm != nil {
+			l.GradNorm = pm.GradNorm
+			if l.Pruned {
+				l.TargetSparsity = pm.Target
 			}
 		}
-		if measured[w] {
+		if measured[node] {
 			zeros += l.Zeros
 			size += l.Size
 			rec.TargetSparsity += l.TargetSparsity * float64(l.Size)
 		}
 		rec.MaskFlips += l.MaskFlips
-		gradSum += l.GradNorm * l.GradNorm
-		gradSq++
-		t.flips[i] = 0
+		gradSq += l.GradNorm * l.GradNorm
 		rec.Layers = append(rec.Layers, l)
 	}
 	rec.Sparsity = float64(zeros) / float64(size)
 	rec.TargetSparsity /= float64(size)
-	rec.GradNorm = math.Sqrt(gradSum)
+	rec.GradNorm = math.Sqrt(gradSq)
+	rec.MaskUpdates = w.updates
 
 	for _, p := range m.params {
 		data := p.Value().Data().([]float64)
 		rec.Params += len(data)
 		rec.NonZero += len(data) - countZeros(data)
 	}
-	for _, ti := range m.terms {
+	for i, ti := range m.terms {
 		v, err := ti.term.Value(ti.w.Value().(tensor.Tensor))
 		if err != nil {
 			return nil, errors.Wrapf(err, "experiments: penalty %s", ti.name)
 		}
-		rec.Terms = append(rec.Terms, TermRecord{
-			Name: ti.name, Lambda: ti.sched.At(step), Multiplier: 1, Value: v,
-		})
+		tr := TermRecord{Name: ti.name, Lambda: ti.sched.At(0), Multiplier: 1, Value: v}
+		if last != nil && i < len(last.Terms) {
+			tr.Lambda = last.Terms[i].Lambda
+		}
+		if mult, ok := ti.sched.(interface{ Multiplier() float64 }); ok {
+			tr.Multiplier = mult.Multiplier()
+		}
+		rec.Terms = append(rec.Terms, tr)
 	}
+	rec.Decisions = w.decisions
+	*w = window{last: w.last}
 	return rec, nil
-}
-
-// learnRate returns η for the step after `step` completed ones.
-func (t *trainer) learnRate(step int) float64 {
-	return t.recipe.Solver.LR
 }
 
 // run trains for the recipe's steps, calling emit after each evaluation

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pkg/errors"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/regsched/regsched/experiments"
+	"github.com/regsched/regsched/schedules"
+)
+
+func init() { rootCmd.AddCommand(newRunCmd()) }
+
+// runFlags are the settings of `regsched run` that override the recipe.
+type runFlags struct {
+	sparsity float64
+	schedule string
+	steps    int
+	seed     uint64
+	out      string
+	name     string
+	png      bool
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [RECIPE.yaml]",
+		Short: "Train the runs of a recipe (the built-in digits pruning job without one)",
+		Long: `Run trains every variant and seed of a recipe and writes the run folder
+OUT/NAME: recipe.yaml (the recipe as run), metrics.jsonl (one line per
+evaluation), summary.json and sparsity-accuracy.svg.
+
+Without a recipe it runs the built-in one: a 64-128-64-10 MLP on the
+handwritten digits, dense and then with cubic gradual magnitude pruning to
+90% sparsity. Write it out with 'regsched run --print-recipe'.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd, args, &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.Float64Var(&f.sparsity, "sparsity", math.NaN(),
+		"final sparsity of each pruned weight matrix, in [0, 1)")
+	fl.StringVar(&f.schedule, "schedule", "",
+		"sparsity schedule spec, for example 'every(50, poly(0, 0.9, 200, 1400))'")
+	fl.IntVar(&f.steps, "steps", 0, "optimizer steps per run")
+	fl.Uint64Var(&f.seed, "seed", 0, "run this one seed instead of the recipe's seeds")
+	fl.StringVar(&f.out, "out", "runs", "folder that receives the run folder")
+	fl.StringVar(&f.name, "name", "", "name of the run folder (default: the recipe's name)")
+	fl.BoolVar(&f.png, "png", false, "also write the plot as PNG")
+	fl.Bool("print-recipe", false, "print the recipe with the flags applied, and exit")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	return cmd
+}
+
+// loadRecipe reads the recipe file, or the built-in one without args.
+func loadRecipe(args []string) (*experiments.Recipe, error) {
+	if len(args) == 0 {
+		return experiments.DefaultRecipe()
+	}
+	data, err := os.ReadFile(args[0])
+	if err != nil {
+		return nil, err
+	}
+	return experiments.ParseRecipe(args[0], data)
+}
+
+// applyRunFlags overrides recipe values by the flags that were set and
+// validates each flag's value, naming the flag in every error.
+func applyRunFlags(cmd *cobra.Command, r *experiments.Recipe, f *runFlags) error {
+	fl := cmd.Flags()
+	if fl.Changed("steps") {
+		if f.steps < 1 {
+			return errors.Errorf("--steps (%d) must be at least 1", f.steps)
+		}
+		r.Steps = f.steps
+	}
+	if fl.Changed("seed") {
+		r.Seeds = []uint64{f.seed}
+	}
+	if fl.Changed("name") {
+		r.Name = f.name
+	}
+	if fl.Changed("sparsity") || fl.Changed("schedule") {
+		if r.Pruning == nil {
+			return errors.New("--sparsity and --schedule need a recipe with a pruning section")
+		}
+	}
+	if fl.Changed("sparsity") {
+		if !(f.sparsity >= 0 && f.sparsity < 1) {
+			return errors.Errorf("--sparsity (%v) is outside [0, 1)", f.sparsity)
+		}
+		r.Pruning.Sparsity = f.sparsity
+	}
+	if fl.Changed("schedule") {
+		s, err := schedules.Parse(f.schedule)
+		if err != nil {
+			return errors.Wrapf(err, "--schedule %q", f.schedule)
+		}
+		if err := schedules.ValidateSparsity(s, 0, r.Steps-1); err != nil {
+			return errors.Wrapf(err, "--schedule %q", f.schedule)
+		}
+		p := r.Pruning
+		p.Schedule, p.Start, p.End, p.Every, p.Power = f.schedule, 0, 0, 0, 0
+		if !fl.Changed("sparsity") {
+			p.Sparsity = 0
+		}
+	}
+	return errors.Wrap(r.Validate(), "flags")
+}
+
+func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
+	r, err := loadRecipe(args)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := applyRunFlags(cmd, r, f); err != nil {
+		return usageError{err}
+	}
+	if p, _ := cmd.Flags().GetBool("print-recipe"); p {
+		return r.Encode(cmd.OutOrStdout())
+	}
+	dir := filepath.Join(f.out, r.Name)
+	if _, err := os.Stat(dir); err == nil {
+		return usageError{errors.Errorf("run folder %s already exists; pass --name or --out", dir)}
+	}
+
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "recipe %s (hash %s): %d steps, batch %d, seeds %v\n",
+		r.Name, r.Hash(), r.Steps, r.BatchSize, r.Seeds)
+	if r.Pruning != nil {
+		fmt.Fprintf(out, "pruning schedule: %s\n", r.Pruning.PruningSchedule())
+	}
+	progress := newProgress(cmd.ErrOrStderr(), out)
+	res, err := experiments.Run(context.Background(), r, dir, experiments.RunOptions{
+		Progress: progress.event,
+	})
+	progress.finish()
+	if err != nil {
+		return err
+	}
+	if err := printSummary(out, res); err != nil {
+		return err
+	}
+	if f.png {
+		recs, err := experiments.LoadRecords([]string{dir})
+		if err != nil {
+			return err
+		}
+		if err := experiments.WriteReport(filepath.Join(dir, "report"), recs,
+			experiments.ReportOptions{PNG: true}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "\nwrote %s\n", dir)
+	for _, s := range res.Summaries {
+		for _, c := range s.Checks {
+			if !c.OK() {
+				return errors.Errorf("%s: %s holds %d zeros, want %d", s.Run, c.Layer, c.Zeros, c.Want)
+			}
+		}
+	}
+	return nil
+}
+
+// progress draws a progress bar on errw and a table row per evaluation
+// on out.
+type progress struct {
+	bar    *progressbar.ProgressBar
+	errw   io.Writer
+	out    io.Writer
+	header bool
+}
+
+func newProgress(errw, out io.Writer) *progress {
+	return &progress{errw: errw, out: out}
+}
+
+func (p *progress) event(e experiments.Event) {
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions(e.Total,
+			progressbar.OptionSetWriter(p.errw),
+			progressbar.OptionSetDescription("training"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+	}
+	switch {
+	case e.Record != nil:
+		p.row(e.Record)
+	case e.Summary != nil:
+	default:
+		p.bar.Set(e.Done)
+	}
+}
+
+// row prints one evaluation; the bar is cleared first so the table
+// stays readable on a terminal.
+func (p *progress) row(r *experiments.Record) {
+	p.bar.Clear()
+	if !p.header {
+		fmt.Fprintf(p.out, "%-16s %7s %12s %9s %11s %9s\n",
+			"run", "step", "λ or target", "sparsity", "train loss", "test acc")
+		p.header = true
+	}
+	control := r.TargetSparsity
+	if len(r.Terms) > 0 {
+		control = r.Terms[0].Lambda
+	}
+	fmt.Fprintf(p.out, "%-16s %7d %12.4g %9.4f %11.4f %9.4f\n",
+		fmt.Sprintf("%s/seed%d", r.Variant, r.Seed), r.Step, control, r.Sparsity,
+		r.TrainLoss, r.TestAccuracy)
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}
+
+// printSummary writes the side-by-side summary of the variants: mean ±
+// sample standard deviation over seeds, and the exact zero checks.
+func printSummary(out io.Writer, res *experiments.Result) error {
+	var variants []string
+	by := map[string][]experiments.RunSummary{}
+	for _, s := range res.Summaries {
+		if _, ok := by[s.Variant]; !ok {
+			variants = append(variants, s.Variant)
+		}
+		by[s.Variant] = append(by[s.Variant], s)
+	}
+	fmt.Fprintln(out)
+	tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "\t%s\t\n", strings.Join(variants, "\t"))
+	rowf := func(label string, f func(experiments.RunSummary) float64, format string) {
+		cells := []string{label}
+		for _, v := range variants {
+			var xs []float64
+			for _, s := range by[v] {
+				xs = append(xs, f(s))
+			}
+			m, sd := meanSD(xs)
+			cell := fmt.Sprintf(format, m)
+			if len(xs) > 1 {
+				cell += fmt.Sprintf(" ± "+format, sd)
+			}
+			cells = append(cells, cell)
+		}
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(cells, "\t"))
+	}
+	rowf("test accuracy", func(s experiments.RunSummary) float64 { return s.TestAccuracy }, "%.4f")
+	rowf("sparsity", func(s experiments.RunSummary) float64 { return s.Sparsity }, "%.4f")
+	rowf("non-zero parameters", func(s experiments.RunSummary) float64 { return float64(s.NonZero) }, "%.0f")
+	rowf("all parameters", func(s experiments.RunSummary) float64 { return float64(s.Params) }, "%.0f")
+	rowf("train loss", func(s experiments.RunSummary) float64 { return s.TrainLoss }, "%.4f")
+	rowf("wall time (s)", func(s experiments.RunSummary) float64 { return s.WallSeconds }, "%.1f")
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range res.Summaries {
+		if len(s.Checks) == 0 {
+			continue
+		}
+		var parts []string
+		for _, c := range s.Checks {
+			mark := "ok"
+			if !c.OK() {
+				mark = "MISMATCH"
+			}
+			parts = append(parts, fmt.Sprintf("%s %d/%d zeros (%s)", c.Layer, c.Zeros, c.Want, mark))
+		}
+		fmt.Fprintf(out, "exact zeros, %s at target %.4g: %s\n", s.Run, s.Checks[0].Target,
+			strings.Join(parts, ", "))
+	}
+	return nil
+}
+
+// meanSD returns the mean and sample standard deviation of xs.
+func meanSD(xs []float64) (mean, sd float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	for _, x := range xs {
+		sd += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(sd / float64(len(xs)-1))
+}
