@@ -83,7 +83,7 @@ func WriteReport(dir string, records []Record, opts ReportOptions) error {
 		filepath.Join(dir, "grad-norms.svg"), opts.PNG); err != nil {
 		return err
 	}
-	if err := plotOverSteps(groups, "Mask flips: weights that became zero or non-zero since the last evaluation",
+	if err := plotOverSteps(groups, "Mask entries changed (pruned or regrown) since the previous evaluation",
 		"flips", func(r *Record) float64 { return float64(r.MaskFlips) },
 		filepath.Join(dir, "mask-flips.svg"), opts.PNG); err != nil {
 		return err

@@ -58,6 +58,13 @@ func newPlot(title, x, y string) *plot.Plot {
 	return p
 }
 
+// legendMiddleRight moves the legend to the right, a third of the way
+// up, where curves that start low and end high leave room.
+func legendMiddleRight(p *plot.Plot) {
+	p.Legend.Top, p.Legend.Left = false, false
+	p.Legend.YOffs = plotHeight / 4
+}
+
 // addSeries draws lines in the palette's colors; dashed lines share the
 // color of the solid line with the same color index.
 func addSeries(p *plot.Plot, ss []series) error {
@@ -112,7 +119,7 @@ func groupMeans(g *group, f func(*Record) float64) plotter.XYs {
 func plotSparsityAccuracy(groups []*group, path string, png bool) error {
 	p := newPlot("Test accuracy (solid) and sparsity (dashed)", "step", "fraction")
 	p.Y.Min, p.Y.Max = 0, 1.05
-	p.Legend.Top, p.Legend.Left = false, true
+	legendMiddleRight(p)
 	var ss []series
 	for i, g := range groups {
 		ss = append(ss,
@@ -223,6 +230,7 @@ func plotAccuracyVsSparsity(groups []*group, path string, png bool) error {
 func plotLayers(title, y string, run []Record, f, g func(*LayerRecord) float64,
 	path string, png bool) error {
 	p := newPlot(title, "step", y)
+	legendMiddleRight(p)
 	var ss []series
 	for li, l := range run[0].Layers {
 		var xy, xy2 plotter.XYs

@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -265,3 +266,34 @@ func setPath(n *yaml.Node, path []string, value *yaml.Node) error {
 	}
 	return errors.Errorf("%q is below a plain value", key)
 }
+
+// SweepPoint is one grid point of a sweep with the recipe it runs.
+type SweepPoint struct {
+	Index  int
+	Point  Point
+	Recipe *Recipe
+}
+
+// PlanSweep expands the axes over the YAML recipe source and builds and
+// validates the recipe of every point (see ApplyPoint), so a bad grid
+// value fails before any point runs. Each point's recipe is renamed
+// "<name>-p<index>".
+func PlanSweep(name string, source []byte, axes []Axis) ([]SweepPoint, error) {
+	points, err := Expand(axes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SweepPoint, len(points))
+	for k, p := range points {
+		r, err := ApplyPoint(name, source, p)
+		if err != nil {
+			return nil, err
+		}
+		r.Name = fmt.Sprintf("%s-p%d", r.Name, k)
+		out[k] = SweepPoint{Index: k, Point: p, Recipe: r}
+	}
+	return out, nil
+}
+
+// PointDir returns the run folder of point k inside a sweep folder.
+func PointDir(dir string, k int) string { return filepath.Join(dir, fmt.Sprintf("point-%03d", k)) }

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pkg/errors"
+	"github.com/spf13/cobra"
+
+	"github.com/regsched/regsched/experiments"
+)
+
+func init() { rootCmd.AddCommand(newSweepCmd()) }
+
+func newSweepCmd() *cobra.Command {
+	var (
+		grid       []string
+		shardFlag  string
+		shardCount int
+		out, name  string
+	)
+	cmd := &cobra.Command{
+		Use:   "sweep RECIPE.yaml --grid key=v1,v2 ...",
+		Short: "Run a grid of recipe variations, or one shard of it",
+		Long: `Sweep expands the grid over the recipe (keys are recipe paths such as
+solver.lr, pruning.sparsity or penalties.0.schedule) and runs the points
+of one shard into OUT/NAME/point-<k>, each a run folder.
+
+Point k belongs to shard k mod n, so shards 0 … n-1 together run every
+point exactly once. The shard comes from --shard i/n; without it, from
+SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm array job), or
+from JOB_COMPLETION_INDEX with the count in --shard-count (a Kubernetes
+Indexed Job); with none of these, every point runs. A point whose folder
+already holds summary.json is skipped, so a failed shard can be rerun.
+Merge the shards with 'regsched report OUT/NAME'.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			source, err := os.ReadFile(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			var axes []experiments.Axis
+			for _, g := range grid {
+				a, err := experiments.ParseAxis(g)
+				if err != nil {
+					return usageError{errors.Wrap(err, "--grid")}
+				}
+				axes = append(axes, a)
+			}
+			points, err := experiments.PlanSweep(args[0], source, axes)
+			if err != nil {
+				return usageError{err}
+			}
+			shard, err := chooseShard(cmd, shardFlag, shardCount)
+			if err != nil {
+				return usageError{err}
+			}
+			if name == "" {
+				name = points[0].Recipe.Name[:len(points[0].Recipe.Name)-len("-p0")]
+			}
+			return runSweep(cmd, points, shard, filepath.Join(out, name))
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&grid, "grid", nil, "grid axis key=v1,v2,… (repeat for more axes)")
+	fl.StringVar(&shardFlag, "shard", "", "run shard i of n, written i/n (0 ≤ i < n)")
+	fl.IntVar(&shardCount, "shard-count", 0,
+		"number of shards when the index comes from JOB_COMPLETION_INDEX")
+	fl.StringVar(&out, "out", "runs", "folder that receives the sweep folder")
+	fl.StringVar(&name, "name", "", "name of the sweep folder (default: the recipe's name)")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	return cmd
+}
+
+// chooseShard reads --shard, else the cluster environment, else runs
+// every point.
+func chooseShard(cmd *cobra.Command, flag string, count int) (experiments.Shard, error) {
+	if cmd.Flags().Changed("shard") {
+		s, err := experiments.ParseShard(flag)
+		return s, errors.Wrap(err, "--shard")
+	}
+	s, ok, err := experiments.ShardFromEnv(os.Getenv, count)
+	if err != nil || ok {
+		return s, err
+	}
+	return experiments.Shard{Index: 0, Count: 1}, nil
+}
+
+func runSweep(cmd *cobra.Command, points []experiments.SweepPoint, shard experiments.Shard,
+	dir string) error {
+	out := cmd.OutOrStdout()
+	var mine []experiments.SweepPoint
+	for _, p := range points {
+		if shard.Owns(p.Index) {
+			mine = append(mine, p)
+		}
+	}
+	fmt.Fprintf(out, "sweep %s: %d points, shard %s runs %d\n", dir, len(points), shard, len(mine))
+	for _, p := range mine {
+		pointDir := experiments.PointDir(dir, p.Index)
+		if _, err := os.Stat(filepath.Join(pointDir, experiments.SummaryFile)); err == nil {
+			fmt.Fprintf(out, "point %d (%s): done before, skipped\n", p.Index, p.Point)
+			continue
+		}
+		fmt.Fprintf(out, "point %d (%s)\n", p.Index, p.Point)
+		progress := newProgress(cmd.ErrOrStderr(), out)
+		res, err := experiments.Run(context.Background(), p.Recipe, pointDir,
+			experiments.RunOptions{Progress: progress.event, Point: p.Point.Map()})
+		progress.finish()
+		if err != nil {
+			return errors.Wrapf(err, "point %d", p.Index)
+		}
+		if err := printSummary(out, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
