@@ -218,7 +218,7 @@ func collectPositions(n *yaml.Node, prefix string, pos positions) {
 
 var (
 	unknownField = regexp.MustCompile(`field (\S+) not found in type experiments\.(\w+)`)
-	badValue     = regexp.MustCompile("cannot unmarshal !!\\w+ `(.*)` into (\\S+)")
+	badValue     = regexp.MustCompile("(?s)cannot unmarshal !\\S* `(.*)` into (\\S+)")
 )
 
 // sections names the recipe section that each Go type decodes.
@@ -251,7 +251,7 @@ func yamlError(name string, err error) error {
 				l = n + ": " + msg
 			}
 		}
-		lines[i] = name + ":" + l
+		lines[i] = name + ":" + strings.ReplaceAll(l, "\n", `\n`)
 	}
 	return errors.New("experiments: " + strings.Join(lines, "; "))
 }

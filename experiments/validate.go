@@ -138,13 +138,14 @@ func (r *Recipe) validateSolver(e *recipeError) {
 		sched, err := schedules.Parse(s.LRSchedule)
 		if err != nil {
 			e.fail("solver.lr_schedule", "(%q): %v", s.LRSchedule, err)
-		} else if r.Steps >= 1 && r.Steps <= maxSteps {
-			for t := 0; t < r.Steps; t++ {
+		} else {
+			forSampledSteps(r.Steps, func(t int) bool {
 				if v := sched.At(t); !(v > 0) || math.IsInf(v, 0) {
 					e.fail("solver.lr_schedule", "gives η = %v at step %d; η must be positive", v, t)
-					break
+					return false
 				}
-			}
+				return true
+			})
 		}
 	} else if !(s.LR > 0) || math.IsInf(s.LR, 0) {
 		e.fail("solver.lr", "(%v) must be positive and finite", s.LR)
@@ -209,15 +210,14 @@ func (r *Recipe) validatePenalty(e *recipeError, i int) {
 		e.fail(at("schedule"), "(%q): %v", p.Schedule, err)
 		return
 	}
-	if r.Steps >= 1 && r.Steps <= maxSteps {
-		for t := 0; t < r.Steps; t++ {
-			if v := s.At(t); !(v >= 0) || math.IsInf(v, 0) {
-				e.fail(at("schedule"), "gives λ = %v at step %d; λ must be non-negative and finite",
-					v, t)
-				return
-			}
+	forSampledSteps(r.Steps, func(t int) bool {
+		if v := s.At(t); !(v >= 0) || math.IsInf(v, 0) {
+			e.fail(at("schedule"), "gives λ = %v at step %d; λ must be non-negative and finite",
+				v, t)
+			return false
 		}
-	}
+		return true
+	})
 }
 
 func (r *Recipe) validatePruning(e *recipeError) {
@@ -233,10 +233,13 @@ func (r *Recipe) validatePruning(e *recipeError) {
 		e.fail("pruning.criterion", "(%q) is unknown: want magnitude", p.Criterion)
 	}
 	if p.Schedule != "" {
-		for key, set := range map[string]bool{"start": p.Start != 0, "end": p.End != 0,
-			"every": p.Every != 0, "power": p.Power != 0} {
-			if set {
-				e.fail("pruning."+key, "applies only without pruning.schedule")
+		for _, f := range []struct {
+			key string
+			set bool
+		}{{"start", p.Start != 0}, {"end", p.End != 0}, {"every", p.Every != 0},
+			{"power", p.Power != 0}} {
+			if _, written := e.pos["pruning."+f.key]; f.set || written {
+				e.fail("pruning."+f.key, "applies only without pruning.schedule")
 			}
 		}
 	} else {
@@ -268,13 +271,43 @@ func (r *Recipe) validatePruning(e *recipeError) {
 	if r.Steps < 1 || r.Steps > maxSteps {
 		return
 	}
-	if err := schedules.ValidateSparsity(s, 0, r.Steps-1); err != nil {
-		e.fail("pruning.schedule", "(%q): %v", spec, err)
-		return
-	}
+	forSampledSteps(r.Steps, func(t int) bool {
+		if v := s.At(t); !(v >= 0 && v < 1) {
+			e.fail("pruning.schedule", "(%q) gives sparsity %v at step %d, outside [0, 1)",
+				spec, v, t)
+			return false
+		}
+		return true
+	})
 	final := s.At(r.Steps - 1)
 	if p.Schedule != "" && p.Sparsity != 0 && math.Abs(final-p.Sparsity) > 1e-12 {
 		e.fail("pruning.sparsity", "(%v) differs from the value pruning.schedule reaches "+
 			"at the last step (%v)", p.Sparsity, final)
 	}
+}
+
+// maxCheckedSteps bounds the steps at which a schedule is checked.
+const maxCheckedSteps = 100_000
+
+// forSampledSteps calls check at every step of a run of n steps, or,
+// for longer runs, at maxCheckedSteps evenly spaced steps and the last
+// one, until check returns false.
+//
+// NOTE: for runs longer than maxCheckedSteps a schedule that leaves its
+// range only between sampled steps passes here; the solver still rejects
+// the value at the step where it occurs.
+func forSampledSteps(n int, check func(t int) bool) {
+	if n < 1 || n > maxSteps {
+		return
+	}
+	stride := 1
+	if n > maxCheckedSteps {
+		stride = n / maxCheckedSteps
+	}
+	for t := 0; t < n; t += stride {
+		if !check(t) {
+			return
+		}
+	}
+	check(n - 1)
 }

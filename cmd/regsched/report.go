@@ -27,7 +27,7 @@ multipliers with policy decisions, accuracy against sparsity, per-layer
 sparsity, weight-magnitude histograms at phase boundaries, gradient norms,
 mask flips, and the phases of each run (simplification, forced pruning,
 suppression, unregularized, regrowth; the rules are in the report).`,
-		Args: cobra.MinimumNArgs(1),
+		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			recs, err := experiments.LoadRecords(args)
 			if err != nil {

@@ -44,7 +44,7 @@ evaluation), summary.json and sparsity-accuracy.svg.
 Without a recipe it runs the built-in one: a 64-128-64-10 MLP on the
 handwritten digits, dense and then with cubic gradual magnitude pruning to
 90% sparsity. Write it out with 'regsched run --print-recipe'.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd, args, &f)
 		},
@@ -300,4 +300,15 @@ func meanSD(xs []float64) (mean, sd float64) {
 		sd += (x - mean) * (x - mean)
 	}
 	return mean, math.Sqrt(sd / float64(len(xs)-1))
+}
+
+// usageArgs wraps a cobra argument check so that its error exits with
+// status 2.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
 }

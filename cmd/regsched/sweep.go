@@ -35,7 +35,7 @@ from JOB_COMPLETION_INDEX with the count in --shard-count (a Kubernetes
 Indexed Job); with none of these, every point runs. A point whose folder
 already holds summary.json is skipped, so a failed shard can be rerun.
 Merge the shards with 'regsched report OUT/NAME'.`,
-		Args: cobra.ExactArgs(1),
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			source, err := os.ReadFile(args[0])
 			if err != nil {

@@ -1,0 +1,144 @@
+package experiments
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestPhaseRules(t *testing.T) {
+	rec := func(step int, sparsity, loss, target, lambda float64) Record {
+		r := Record{Step: step, Sparsity: sparsity, TrainLoss: loss, TargetSparsity: target}
+		if lambda >= 0 {
+			r.Terms = []TermRecord{{Name: "l1", Lambda: lambda}}
+		}
+		return r
+	}
+	// Each case is one window a → b; the expected label follows the rules
+	// in the Phase documentation.
+	cases := []struct {
+		a, b Record
+		want string
+	}{
+		{rec(0, 0, 1, 0, -1), rec(1, 0, 0.5, 0, -1), Unregularized},
+		{rec(0, 0, 1, 0, 0), rec(1, 0.004, 0.5, 0, 0), Unregularized},
+		{rec(0, 0, 1, 0, 1e-4), rec(1, 0, 0.9, 0, 1e-4), Suppression},
+		{rec(0, 0.9, 1, 0.9, -1), rec(1, 0.9, 0.9, 0.9, -1), Suppression},
+		// Loss may rise by 5% of L(a) plus 0.01: 1 → 1.0599 is flat, 1.0601 is not.
+		{rec(0, 0, 1, 0.1, -1), rec(1, 0.1, 1.0599, 0.1, -1), Simplification},
+		{rec(0, 0, 1, 0.1, -1), rec(1, 0.1, 1.0601, 0.1, -1), ForcedPruning},
+		{rec(0, 0, 1, 0.1, -1), rec(1, 0.005, 0.2, 0.1, -1), Simplification},
+		{rec(0, 0.5, 1, 0.5, -1), rec(1, 0.4, 1, 0.4, -1), Regrowth},
+	}
+	for i, c := range cases {
+		got := Phases([]Record{c.a, c.b})
+		if len(got) != 1 || got[0].Label != c.want {
+			t.Errorf("case %d: phases %+v, want one %s", i, got, c.want)
+		}
+	}
+
+	run := []Record{rec(0, 0, 2, 0, -1), rec(10, 0, 1, 0, -1), rec(20, 0.3, 0.9, 0.3, -1),
+		rec(30, 0.6, 0.9, 0.6, -1), rec(40, 0.6, 0.8, 0.6, -1)}
+	phases := Phases(run)
+	var labels []string
+	for _, p := range phases {
+		labels = append(labels, p.Label)
+	}
+	if want := []string{Unregularized, Simplification, Suppression}; !reflect.DeepEqual(labels, want) {
+		t.Errorf("labels %v, want %v", labels, want)
+	}
+	if got, want := boundaries(phases), []int{0, 10, 30, 40}; !reflect.DeepEqual(got, want) {
+		t.Errorf("boundaries %v, want %v", got, want)
+	}
+}
+
+func TestReportMergesShards(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "tiny.yaml")
+	if err := os.WriteFile(src, []byte(tinyRecipe), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	axes := []Axis{{"solver.lr", []string{"0.01", "0.003"}}, {"pruning.sparsity", []string{"0.5", "0.7"}}}
+	points, err := PlanSweep(src, []byte(tinyRecipe), axes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweep := filepath.Join(t.TempDir(), "sweep")
+	for _, shard := range []Shard{{0, 2}, {1, 2}} {
+		for _, p := range points {
+			if !shard.Owns(p.Index) {
+				continue
+			}
+			p.Recipe.Baseline = false
+			p.Recipe.Steps = 10
+			_, err := Run(context.Background(), p.Recipe, PointDir(sweep, p.Index),
+				RunOptions{Point: p.Point.Map()})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	recs, err := LoadRecords([]string{sweep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := groupRecords(recs)
+	if len(groups) != 4 {
+		t.Fatalf("%d run groups, want 4 (one per grid point)", len(groups))
+	}
+	points0 := map[string]bool{}
+	for _, g := range groups {
+		points0[g.label] = true
+		if len(g.runs) != 1 || len(g.runs[0]) != 2 {
+			t.Errorf("group %s: %d runs, want 1 of 2 records", g.label, len(g.runs))
+		}
+	}
+	if !points0["sparse pruning.sparsity=0.7 solver.lr=0.003"] {
+		t.Errorf("groups %v lack point 3", points0)
+	}
+
+	out := filepath.Join(t.TempDir(), "report")
+	if err := WriteReport(out, recs, ReportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(out, ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"from 4 run groups", "| sparse pruning.sparsity=0.5 solver.lr=0.01 | 1 | 10 |",
+		"![sparsity and accuracy](sparsity-accuracy.svg)", "### sparse pruning.sparsity=0.7 solver.lr=0.003, seed 1",
+		"**simplification**"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, f := range []string{"sparsity-accuracy.svg", "accuracy-vs-sparsity.svg", "grad-norms.svg",
+		"mask-flips.svg", "g4-layers.svg", "g4-histograms.svg", "g4-grad-norms.svg"} {
+		data, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil || !strings.Contains(string(data), "<svg") {
+			t.Errorf("%s is missing or not SVG: %v", f, err)
+		}
+	}
+
+	// Merging the same sweep twice keeps one copy of each record.
+	twice, err := LoadRecords([]string{sweep, sweep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := groupRecords(twice); len(g) != 4 || len(g[0].runs) != 1 || len(g[0].runs[0]) != 2 {
+		t.Errorf("merging twice gave %d groups", len(g))
+	}
+}
+
+func TestLoadRecordsErrors(t *testing.T) {
+	empty := t.TempDir()
+	if _, err := LoadRecords([]string{empty}); err == nil ||
+		!strings.Contains(err.Error(), "no metrics.jsonl found") {
+		t.Errorf("empty folder: error %v", err)
+	}
+	if _, err := LoadRecords([]string{filepath.Join(empty, "missing")}); err == nil {
+		t.Error("missing path returned no error")
+	}
+}
