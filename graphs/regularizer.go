@@ -18,7 +18,8 @@ type Mode int
 
 const (
 	// Auto picks Proximal for terms with a closed-form prox that makes
-	// exact zeros (L1, ElasticNet, GroupLasso) and Gradient otherwise.
+	// exact zeros (L1, ElasticNet, GroupLasso) and for constraints
+	// (ops.Constraint), and Gradient otherwise.
 	Auto Mode = iota
 	// Gradient puts coef·R(w) into the loss.
 	Gradient
@@ -158,6 +159,10 @@ func (r *Regularizer) resolveMode(e *Entry) error {
 			e.Mode = Proximal
 		}
 	case Gradient:
+		if _, ok := e.Term.(ops.Constraint); ok {
+			return errors.Errorf("graphs: Add: mode gradient for %v on %v: a constraint acts "+
+				"only through its projection; use Proximal", termKey(e.Term), e.W.Name())
+		}
 	case Proximal:
 		if _, ok := e.Term.(ops.ProxTerm); !ok {
 			return errors.Errorf("graphs: Add: mode proximal for %v on %v: the term has no "+
@@ -288,7 +293,8 @@ func checkCoefficient(fn, name string, v float64) error {
 // that Auto chooses Proximal for it.
 func makesZeros(t ops.Term) bool {
 	switch t.(type) {
-	case ops.L1, *ops.L1, ops.ElasticNet, *ops.ElasticNet, ops.GroupLasso, *ops.GroupLasso:
+	case ops.L1, *ops.L1, ops.ElasticNet, *ops.ElasticNet, ops.GroupLasso, *ops.GroupLasso,
+		ops.Constraint:
 		return true
 	}
 	return false

@@ -44,33 +44,14 @@ func (L1) String() string { return "L1" }
 
 // Value returns ‖w‖₁, summed in float64.
 func (L1) Value(w tensor.Tensor) (float64, error) {
-	switch x := must(backing("L1", "w", w)).(type) {
-	case error:
-		return 0, x
-	case []float32:
-		return l1Value(x), nil
-	case []float64:
-		return l1Value(x), nil
-	}
-	panic("unreachable")
+	return reduce("L1", w, l1Value[float32], l1Value[float64])
 }
 
 // AddGrad adds scale·sign(w) into grad.
 func (L1) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	if err := checkScale("L1", scale); err != nil {
-		return err
-	}
-	wd, gd, err := pair("L1", w, grad)
-	if err != nil {
-		return err
-	}
-	switch x := wd.(type) {
-	case []float32:
-		l1AddGrad(x, gd.([]float32), float32(scale))
-	case []float64:
-		l1AddGrad(x, gd.([]float64), scale)
-	}
-	return nil
+	return accumulate("L1", w, grad, scale,
+		func(x, g []float32) { l1AddGrad(x, g, float32(scale)) },
+		func(x, g []float64) { l1AddGrad(x, g, scale) })
 }
 
 // Prox applies the soft threshold wᵢ ← sign(wᵢ)·max(|wᵢ|−t, 0) in O(n).
@@ -78,15 +59,9 @@ func (L1) Prox(w tensor.Tensor, t float64) error {
 	if err := checkThreshold("L1", t); err != nil {
 		return err
 	}
-	switch x := must(backing("L1", "w", w)).(type) {
-	case error:
-		return x
-	case []float32:
-		softThreshold(x, float32(t))
-	case []float64:
-		softThreshold(x, t)
-	}
-	return nil
+	return update("L1", w,
+		func(x []float32) { softThreshold(x, float32(t)) },
+		func(x []float64) { softThreshold(x, t) })
 }
 
 // String returns "L2".
@@ -94,49 +69,24 @@ func (L2) String() string { return "L2" }
 
 // Value returns ½‖w‖²₂, summed in float64.
 func (L2) Value(w tensor.Tensor) (float64, error) {
-	switch x := must(backing("L2", "w", w)).(type) {
-	case error:
-		return 0, x
-	case []float32:
-		return sumSquares(x) / 2, nil
-	case []float64:
-		return sumSquares(x) / 2, nil
-	}
-	panic("unreachable")
+	return reduce("L2", w, halfSumSquares[float32], halfSumSquares[float64])
 }
 
 // AddGrad adds scale·w into grad.
 func (L2) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	if err := checkScale("L2", scale); err != nil {
-		return err
-	}
-	wd, gd, err := pair("L2", w, grad)
-	if err != nil {
-		return err
-	}
-	switch x := wd.(type) {
-	case []float32:
-		axpy(float32(scale), x, gd.([]float32))
-	case []float64:
-		axpy(scale, x, gd.([]float64))
-	}
-	return nil
+	return accumulate("L2", w, grad, scale,
+		func(x, g []float32) { axpy(float32(scale), x, g) },
+		func(x, g []float64) { axpy(scale, x, g) })
 }
 
-// Prox scales w by 1/(1+t).
+// Prox scales w by 1/(1+t) in O(n).
 func (L2) Prox(w tensor.Tensor, t float64) error {
 	if err := checkThreshold("L2", t); err != nil {
 		return err
 	}
-	switch x := must(backing("L2", "w", w)).(type) {
-	case error:
-		return x
-	case []float32:
-		scaleBy(x, float32(1/(1+t)))
-	case []float64:
-		scaleBy(x, 1/(1+t))
-	}
-	return nil
+	return update("L2", w,
+		func(x []float32) { scaleBy(x, float32(1/(1+t))) },
+		func(x []float64) { scaleBy(x, 1/(1+t)) })
 }
 
 // String returns "ElasticNet{L1Ratio:r}".
@@ -144,7 +94,7 @@ func (e ElasticNet) String() string { return fmt.Sprintf("ElasticNet{L1Ratio:%v}
 
 func (e ElasticNet) check() error {
 	if !(e.L1Ratio >= 0 && e.L1Ratio <= 1) {
-		return errors.Errorf("ops: ElasticNet: L1Ratio (%v) is outside [0, 1]", e.L1Ratio)
+		return errors.Errorf("ops: %v: L1Ratio (%v) is outside [0, 1]", e, e.L1Ratio)
 	}
 	return nil
 }
@@ -155,15 +105,9 @@ func (e ElasticNet) Value(w tensor.Tensor) (float64, error) {
 		return 0, err
 	}
 	r := e.L1Ratio
-	switch x := must(backing("ElasticNet", "w", w)).(type) {
-	case error:
-		return 0, x
-	case []float32:
-		return r*l1Value(x) + (1-r)/2*sumSquares(x), nil
-	case []float64:
-		return r*l1Value(x) + (1-r)/2*sumSquares(x), nil
-	}
-	panic("unreachable")
+	return reduce(e.String(), w,
+		func(x []float32) float64 { return r*l1Value(x) + (1-r)*halfSumSquares(x) },
+		func(x []float64) float64 { return r*l1Value(x) + (1-r)*halfSumSquares(x) })
 }
 
 // AddGrad adds scale·(r·sign(w) + (1−r)·w) into grad.
@@ -171,23 +115,10 @@ func (e ElasticNet) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	if err := e.check(); err != nil {
 		return err
 	}
-	if err := checkScale("ElasticNet", scale); err != nil {
-		return err
-	}
-	wd, gd, err := pair("ElasticNet", w, grad)
-	if err != nil {
-		return err
-	}
-	r := e.L1Ratio
-	switch x := wd.(type) {
-	case []float32:
-		l1AddGrad(x, gd.([]float32), float32(scale*r))
-		axpy(float32(scale*(1-r)), x, gd.([]float32))
-	case []float64:
-		l1AddGrad(x, gd.([]float64), scale*r)
-		axpy(scale*(1-r), x, gd.([]float64))
-	}
-	return nil
+	a, b := scale*e.L1Ratio, scale*(1-e.L1Ratio)
+	return accumulate(e.String(), w, grad, scale,
+		func(x, g []float32) { l1AddGrad(x, g, float32(a)); axpy(float32(b), x, g) },
+		func(x, g []float64) { l1AddGrad(x, g, a); axpy(b, x, g) })
 }
 
 // Prox applies the soft threshold at r·t and then scales by
@@ -196,22 +127,13 @@ func (e ElasticNet) Prox(w tensor.Tensor, t float64) error {
 	if err := e.check(); err != nil {
 		return err
 	}
-	if err := checkThreshold("ElasticNet", t); err != nil {
+	if err := checkThreshold(e.String(), t); err != nil {
 		return err
 	}
-	r := e.L1Ratio
-	shrink := 1 / (1 + (1-r)*t)
-	switch x := must(backing("ElasticNet", "w", w)).(type) {
-	case error:
-		return x
-	case []float32:
-		softThreshold(x, float32(r*t))
-		scaleBy(x, float32(shrink))
-	case []float64:
-		softThreshold(x, r*t)
-		scaleBy(x, shrink)
-	}
-	return nil
+	th, shrink := e.L1Ratio*t, 1/(1+(1-e.L1Ratio)*t)
+	return update(e.String(), w,
+		func(x []float32) { softThreshold(x, float32(th)); scaleBy(x, float32(shrink)) },
+		func(x []float64) { softThreshold(x, th); scaleBy(x, shrink) })
 }
 
 // String returns "LogSum{Eps:e}".
@@ -219,7 +141,7 @@ func (l LogSum) String() string { return fmt.Sprintf("LogSum{Eps:%v}", l.Eps) }
 
 func (l LogSum) check() error {
 	if !(l.Eps > 0) || math.IsInf(l.Eps, 1) {
-		return errors.Errorf("ops: LogSum: Eps (%v) must be positive and finite", l.Eps)
+		return errors.Errorf("ops: %v: Eps (%v) must be positive and finite", l, l.Eps)
 	}
 	return nil
 }
@@ -229,15 +151,9 @@ func (l LogSum) Value(w tensor.Tensor) (float64, error) {
 	if err := l.check(); err != nil {
 		return 0, err
 	}
-	switch x := must(backing("LogSum", "w", w)).(type) {
-	case error:
-		return 0, x
-	case []float32:
-		return logSumValue(x, l.Eps), nil
-	case []float64:
-		return logSumValue(x, l.Eps), nil
-	}
-	panic("unreachable")
+	return reduce(l.String(), w,
+		func(x []float32) float64 { return logSumValue(x, l.Eps) },
+		func(x []float64) float64 { return logSumValue(x, l.Eps) })
 }
 
 // AddGrad adds scale·sign(wᵢ)/(Eps+|wᵢ|) into grad.
@@ -245,29 +161,9 @@ func (l LogSum) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	if err := l.check(); err != nil {
 		return err
 	}
-	if err := checkScale("LogSum", scale); err != nil {
-		return err
-	}
-	wd, gd, err := pair("LogSum", w, grad)
-	if err != nil {
-		return err
-	}
-	switch x := wd.(type) {
-	case []float32:
-		logSumAddGrad(x, gd.([]float32), l.Eps, scale)
-	case []float64:
-		logSumAddGrad(x, gd.([]float64), l.Eps, scale)
-	}
-	return nil
-}
-
-// must folds a (value, error) pair into one value for a type switch:
-// the error when there is one, or else the value.
-func must(v any, err error) any {
-	if err != nil {
-		return err
-	}
-	return v
+	return accumulate(l.String(), w, grad, scale,
+		func(x, g []float32) { logSumAddGrad(x, g, l.Eps, scale) },
+		func(x, g []float64) { logSumAddGrad(x, g, l.Eps, scale) })
 }
 
 func l1Value[T float](x []T) float64 {
@@ -297,6 +193,8 @@ func sumSquares[T float](x []T) float64 {
 	}
 	return s
 }
+
+func halfSumSquares[T float](x []T) float64 { return sumSquares(x) / 2 }
 
 func axpy[T float](a T, x, y []T) {
 	y = y[:len(x)]

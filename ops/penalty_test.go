@@ -146,6 +146,11 @@ func TestPenaltyHashDistinct(t *testing.T) {
 		L1{}, L2{}, ElasticNet{L1Ratio: 0.5}, ElasticNet{L1Ratio: 0.25},
 		LogSum{Eps: 0.1}, LogSum{Eps: 0.01},
 		GroupLasso{Axis: 0}, GroupLasso{Axis: 1}, GroupLasso{Axes: []int{0, 1}},
+		Hoyer{}, TotalVariation{Axis: 0}, TotalVariation{Axis: 1},
+		Orthogonality{}, Nuclear{}, Decorrelation{},
+		&SpectralNorm{Iters: 1}, &SpectralNorm{Iters: 2},
+		NonNegative{}, Box{Lo: 0, Hi: 1}, Box{Lo: 0, Hi: 2}, MaxNorm{Max: 1, Axis: 0},
+		MaxNorm{Max: 1, Axis: 1}, L1Ball{Radius: 1}, L1Ball{Radius: 2},
 	}
 	seen := make(map[uint32]string)
 	for i, term := range terms {

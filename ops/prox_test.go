@@ -24,8 +24,8 @@ func proxObjective(term ops.Term, shape []int, w []float64, t float64) func(a, b
 	}
 }
 
-// gridMin minimises f over [−5, 5]² on a grid of spacing 0.05, then on a
-// grid of spacing 0.001 within 0.06 of the best coarse point.
+// gridMin minimises f over [−5, 5]² on a grid of spacing 0.1, then on a
+// grid of spacing 0.002 within 0.1 of the best coarse point.
 func gridMin(f func(a, b float64) float64) (best float64, arg [2]float64) {
 	best = math.Inf(1)
 	search := func(a0, b0, half, step float64) {
@@ -39,8 +39,8 @@ func gridMin(f func(a, b float64) float64) (best float64, arg [2]float64) {
 			}
 		}
 	}
-	search(0, 0, 5, 0.05)
-	search(arg[0], arg[1], 0.06, 0.001)
+	search(0, 0, 5, 0.1)
+	search(arg[0], arg[1], 0.1, 0.002)
 	return best, arg
 }
 
@@ -55,19 +55,31 @@ var proxTerms = []struct {
 	{"GroupLassoVector", ops.GroupLasso{}, []int{2}},
 	{"GroupLassoRows", ops.GroupLasso{Axis: 1}, []int{2, 1}},
 	{"GroupLassoCols", ops.GroupLasso{Axis: 0}, []int{1, 2}},
+	{"NuclearRow", ops.Nuclear{}, []int{1, 2}},
+	{"NuclearColumn", ops.Nuclear{}, []int{2, 1}},
+	{"NonNegative", ops.NonNegative{}, []int{2}},
+	{"Box", ops.Box{Lo: -0.5, Hi: 1}, []int{2}},
+	{"MaxNormRow", ops.MaxNorm{Max: 1, Axis: 1}, []int{1, 2}},
+	{"MaxNormCols", ops.MaxNorm{Max: 0.6, Axis: 0}, []int{1, 2}},
+	{"L1Ball", ops.L1Ball{Radius: 1}, []int{2}},
 }
 
 var proxPoints = [][]float64{
 	{1.3, -0.4}, {0.2, 0.1}, {-2, 0.7}, {0, 0}, {0.45, -0.45}, {3, 4},
 }
 
-// TestProxBruteForce compares each prox with a grid minimisation of
-// ½‖x−w‖² + t·R(x) over 2-element inputs: no grid point may beat it.
+// TestProxBruteForce compares each prox p with a grid minimisation of
+// f(x) = ½‖x−w‖² + t·R(x) over 2-element inputs. No grid point may beat
+// p, and because f is 1-strongly convex its minimiser p* satisfies
+// f(x) ≥ f(p*) + ½‖x−p*‖², which p must satisfy at the grid minimiser.
 func TestProxBruteForce(t *testing.T) {
-	const step = 0.001
 	for i, tc := range proxTerms {
 		for j, w := range proxPoints {
-			for _, th := range []float64{0, 0.3, 1} {
+			thresholds := []float64{0, 0.3, 1}
+			if _, ok := tc.term.(ops.Constraint); ok {
+				thresholds = thresholds[2:] // a projection ignores t
+			}
+			for _, th := range thresholds {
 				x := dense(tensor.Float64, tc.shape, w)
 				if err := tc.term.Prox(x, th); err != nil {
 					t.Fatalf("case %d (%s) point %d: %v", i, tc.name, j, err)
@@ -80,9 +92,11 @@ func TestProxBruteForce(t *testing.T) {
 					t.Errorf("case %d (%s) w=%v t=%v: prox %v has objective %.12g; grid point %v has %.12g",
 						i, tc.name, w, th, p, fp, arg, best)
 				}
-				if d := math.Hypot(p[0]-arg[0], p[1]-arg[1]); d > 2*step {
-					t.Errorf("case %d (%s) w=%v t=%v: prox %v is %.3g from the grid minimiser %v",
-						i, tc.name, w, th, p, d, arg)
+				d2 := (p[0]-arg[0])*(p[0]-arg[0]) + (p[1]-arg[1])*(p[1]-arg[1])
+				if d2/2 > best-fp+1e-9 {
+					t.Errorf("case %d (%s) w=%v t=%v: prox %v breaks strong convexity at the grid "+
+						"minimiser %v: ½‖x−p‖² = %.3g > f(x) − f(p) = %.3g",
+						i, tc.name, w, th, p, arg, d2/2, best-fp)
 				}
 			}
 		}

@@ -100,3 +100,51 @@ func termName(t Term) string {
 	}
 	return fmt.Sprintf("%T%+v", t, t)
 }
+
+// reduce returns f32 or f64, whichever matches w's dtype, applied to w's
+// elements.
+func reduce(term string, w tensor.Tensor, f32 func([]float32) float64,
+	f64 func([]float64) float64) (float64, error) {
+	x, err := backing(term, "w", w)
+	if err != nil {
+		return 0, err
+	}
+	if x, ok := x.([]float32); ok {
+		return f32(x), nil
+	}
+	return f64(x.([]float64)), nil
+}
+
+// update applies f32 or f64, whichever matches w's dtype, to w's
+// elements in place.
+func update(term string, w tensor.Tensor, f32 func([]float32), f64 func([]float64)) error {
+	x, err := backing(term, "w", w)
+	if err != nil {
+		return err
+	}
+	if x, ok := x.([]float32); ok {
+		f32(x)
+		return nil
+	}
+	f64(x.([]float64))
+	return nil
+}
+
+// accumulate checks scale, w and grad, then applies f32 or f64 to the
+// elements of w and grad.
+func accumulate(term string, w, grad tensor.Tensor, scale float64,
+	f32 func(x, g []float32), f64 func(x, g []float64)) error {
+	if err := checkScale(term, scale); err != nil {
+		return err
+	}
+	x, g, err := pair(term, w, grad)
+	if err != nil {
+		return err
+	}
+	if x, ok := x.([]float32); ok {
+		f32(x, g.([]float32))
+		return nil
+	}
+	f64(x.([]float64), g.([]float64))
+	return nil
+}

@@ -67,6 +67,26 @@ var termCases = []termCase{
 	// a (2, 1, 1, 3) convolution weight: one group per filter
 	{"GroupLassoFilters", ops.GroupLasso{Axes: []int{1, 2, 3}}, []int{2, 1, 1, 3}, m23,
 		3 + math.Sqrt(1.3125)},
+	// input channels of a (2, 3, 1, 1) convolution weight: the columns
+	{"GroupLassoChannels", ops.GroupLasso{Axes: []int{0, 2, 3}}, []int{2, 3, 1, 1}, m23,
+		math.Sqrt(1.25) + math.Sqrt(4.0625) + math.Sqrt(5)},
+	{"Hoyer", ops.Hoyer{}, []int{2, 3}, m23, 6.75 / math.Sqrt(10.3125)},
+	// rows: |−3|+|4| and |−0.25|+|−1.25|
+	{"TotalVariationRows", ops.TotalVariation{Axis: 1}, []int{2, 3}, m23, 8.5},
+	// columns: |0.5−1|+|0.25+2|+|−1−2|
+	{"TotalVariationCols", ops.TotalVariation{Axis: 0}, []int{2, 3}, m23, 5.75},
+	// WᵀW − I has diagonal 0.25, 3.0625, 4 and off-diagonal −1.875, 1.5,
+	// −4.25 (each twice).
+	{"Orthogonality", ops.Orthogonality{}, []int{2, 3}, m23,
+		0.0625 + 9.37890625 + 16 + 2*(3.515625+2.25+18.0625)},
+	// singular values 4 and 3
+	{"Nuclear", ops.Nuclear{}, []int{3, 2}, []float64{3, 0, 0, -4, 0, 0}, 7},
+	// [[2,1],[1,2]] has singular values 3 and 1
+	{"NuclearSymmetric", ops.Nuclear{}, []int{2, 2}, []float64{2, 1, 1, 2}, 4},
+	{"SpectralNorm", &ops.SpectralNorm{Iters: 100}, []int{3, 2}, []float64{3, 0, 0, -4, 0, 0}, 4},
+	{"SpectralNormSymmetric", &ops.SpectralNorm{Iters: 100}, []int{2, 2}, []float64{2, 1, 1, 2}, 3},
+	// centred rows (−2,0), (0,−2), (2,2): C₀₁ = 4/3, so ½·2·(4/3)²
+	{"Decorrelation", ops.Decorrelation{}, []int{3, 2}, []float64{1, 2, 3, 0, 5, 4}, 16.0 / 9},
 }
 
 func TestTermValue(t *testing.T) {
