@@ -63,6 +63,16 @@ func applyMask[T float](w []T, keep []bool) {
 // zero are +0 as well. It is branch-free, so its speed does not depend on
 // the mask, and does one pass over w and keep.
 func softThreshold32(w []float32, t float32, keep []bool) {
+	if useAVX2 && len(w) >= 8 {
+		n := len(w) &^ 7
+		if keep != nil {
+			softThresholdAVX2(w[:n], keep[:n], t, true)
+			keep = keep[n:]
+		} else {
+			softThresholdAVX2(w[:n], nil, t, false)
+		}
+		w = w[n:]
+	}
 	if keep == nil {
 		for i, v := range w {
 			w[i] = v - min(max(v, -t), t)
@@ -136,4 +146,44 @@ func copyToFloat64[T float](dst []float64, w []T) {
 	for i, v := range w {
 		dst[i] = float64(v)
 	}
+}
+
+// firstNonFinite32 is firstNonFinite for float32, with AVX2 where
+// available. The vector path sums in another order, so the norm may
+// differ from the scalar one in the last bits.
+func firstNonFinite32(g []float32, keep []bool) (int, float64) {
+	if !useAVX2 || len(g) < 8 {
+		return firstNonFinite(g, keep)
+	}
+	n := len(g) &^ 7
+	var sum float64
+	var finite bool
+	if keep != nil {
+		sum, finite = sumSquaresAVX2(g[:n], keep[:n], true)
+	} else {
+		sum, finite = sumSquaresAVX2(g[:n], nil, false)
+	}
+	if !finite {
+		return firstNonFinite(g, keep)
+	}
+	var tail []bool
+	if keep != nil {
+		tail = keep[n:]
+	}
+	bad, rest := firstNonFinite(g[n:], tail)
+	if bad >= 0 {
+		return n + bad, 0
+	}
+	return -1, sum + rest
+}
+
+// weightStats32 is weightStats for float32, with AVX2 where available.
+func weightStats32(w []float32) (zeros int, abs, sq float64) {
+	if !useAVX2 || len(w) < 8 {
+		return weightStats(w)
+	}
+	n := len(w) &^ 7
+	zeros, abs, sq = weightStatsAVX2(w[:n])
+	z, a, q := weightStats(w[n:])
+	return zeros + z, abs + a, sq + q
 }

@@ -3,6 +3,7 @@ package solvers
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -396,3 +397,95 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		t.Errorf("Step allocates %v times per call between mask updates, want 0", allocs)
 	}
 }
+
+// TestSoftThresholdVectorMatchesScalar compares softThreshold32, which
+// uses AVX2 where available, bit for bit with the definition evaluated
+// one weight at a time, on every length up to 40 and on values at ±t.
+func TestSoftThresholdVectorMatchesScalar(t *testing.T) {
+	const thr = 0.5
+	r := rand.New(rand.NewPCG(8, 9))
+	for n := 0; n <= 40; n++ {
+		for _, masked := range []bool{false, true} {
+			w := make([]float32, n)
+			var keep []bool
+			if masked {
+				keep = make([]bool, n)
+			}
+			for i := range w {
+				switch r.IntN(5) {
+				case 0:
+					w[i] = thr
+				case 1:
+					w[i] = -thr
+				case 2:
+					w[i] = float32(math.Copysign(0, -1))
+				default:
+					w[i] = float32(r.NormFloat64())
+				}
+				if masked {
+					keep[i] = r.IntN(2) == 0
+				}
+			}
+			want := make([]float32, n)
+			for i, v := range w {
+				switch {
+				case masked && !keep[i]:
+					want[i] = 0
+				case v > thr:
+					want[i] = v - thr
+				case v < -thr:
+					want[i] = v + thr
+				default:
+					want[i] = 0
+				}
+			}
+			softThreshold32(w, thr, keep)
+			for i := range w {
+				if math.Float32bits(w[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n=%d masked=%v: index %d is %v, want %v", n, masked, i, w[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestVectorStatisticsMatchScalar compares the AVX2 reductions with the
+// scalar ones: zero counts and non-finite indices exactly, sums to 1e-12
+// relative (they add in another order).
+func TestVectorStatisticsMatchScalar(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 11))
+	for n := 0; n <= 70; n += 3 {
+		w := make([]float32, n)
+		keep := make([]bool, n)
+		for i := range w {
+			if r.IntN(4) > 0 {
+				w[i] = float32(r.NormFloat64())
+			}
+			keep[i] = r.IntN(3) > 0
+		}
+		z1, a1, q1 := weightStats32(w)
+		z2, a2, q2 := weightStats(w)
+		if z1 != z2 || !near(a1, a2) || !near(q1, q2) {
+			t.Errorf("n=%d: weightStats32 (%d, %v, %v), scalar (%d, %v, %v)", n, z1, a1, q1, z2, a2, q2)
+		}
+		for _, k := range [][]bool{nil, keep} {
+			b1, s1 := firstNonFinite32(w, k)
+			b2, s2 := firstNonFinite(w, k)
+			if b1 != b2 || !near(s1, s2) {
+				t.Errorf("n=%d: firstNonFinite32 (%d, %v), scalar (%d, %v)", n, b1, s1, b2, s2)
+			}
+		}
+		if n > 0 {
+			bad := r.IntN(n)
+			w[bad] = float32(math.Inf(1 - 2*r.IntN(2)))
+			if n > 1 && r.IntN(2) == 0 {
+				w[bad] = float32(math.NaN())
+			}
+			if b, _ := firstNonFinite32(w, keep); b != bad {
+				t.Errorf("n=%d: non-finite at %d reported at %d", n, bad, b)
+			}
+		}
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(1, math.Abs(b)) }

@@ -329,7 +329,7 @@ func (s *Solver) checkParam(p *param) error {
 
 	var bad int
 	if p.g32 != nil {
-		bad, p.gradSq = firstNonFinite(p.g32, p.keep)
+		bad, p.gradSq = firstNonFinite32(p.g32, p.keep)
 		if bad >= 0 {
 			return errors.Errorf("solvers: Step: gradient of %q has %v at index %d",
 				p.name, p.g32[bad], bad)
@@ -407,7 +407,7 @@ func (s *Solver) measure(t int, eta float64, updated bool, flips int) {
 		var abs, sq float64
 		switch {
 		case p.w32 != nil:
-			z, abs, sq = weightStats(p.w32)
+			z, abs, sq = weightStats32(p.w32)
 		case p.w64 != nil:
 			z, abs, sq = weightStats(p.w64)
 		default:

@@ -1,0 +1,170 @@
+#include "textflag.h"
+
+// func softThresholdAVX2(w []float32, keep []bool, t float32, masked bool)
+// Processes len(w)/8*8 elements: w ← (w − clamp(w, −t, t)) & keep.
+TEXT ·softThresholdAVX2(SB), NOSPLIT, $0-53
+	MOVQ w_base+0(FP), DI
+	MOVQ w_len+8(FP), CX
+	MOVQ keep_base+24(FP), SI
+	MOVBLZX masked+52(FP), DX
+	VBROADCASTSS t+48(FP), Y1
+	VXORPS Y2, Y2, Y2
+	VSUBPS Y1, Y2, Y2
+	VPXOR Y5, Y5, Y5
+	SHRQ $3, CX
+	JZ done
+	TESTQ DX, DX
+	JZ plain
+
+masked:
+	VMOVUPS (DI), Y0
+	VMAXPS Y2, Y0, Y3
+	VMINPS Y1, Y3, Y3
+	VSUBPS Y3, Y0, Y0
+	VPMOVZXBD (SI), Y4
+	VPSUBD Y4, Y5, Y4
+	VANDPS Y4, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $8, SI
+	DECQ CX
+	JNZ masked
+	JMP done
+
+plain:
+	VMOVUPS (DI), Y0
+	VMAXPS Y2, Y0, Y3
+	VMINPS Y1, Y3, Y3
+	VSUBPS Y3, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	DECQ CX
+	JNZ plain
+
+done:
+	VZEROUPPER
+	RET
+
+// func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL leaf+0(FP), AX
+	MOVL sub+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv() (eax, edx uint32)
+TEXT ·xgetbv(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET
+
+// func sumSquaresAVX2(g []float32, keep []bool, masked bool) (sum float64, finite bool)
+// Sums g² in float64 over the first len(g)/8·8 entries, skipping those
+// keep rejects when masked; finite is false if any entry is NaN or ±Inf.
+TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-65
+	MOVQ g_base+0(FP), DI
+	MOVQ g_len+8(FP), CX
+	MOVQ keep_base+24(FP), SI
+	MOVBLZX masked+48(FP), DX
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VPXOR Y5, Y5, Y5
+	SHRQ $3, CX
+	JZ sqdone
+
+sqloop:
+	VMOVUPS (DI), Y0
+	VSUBPS Y0, Y0, Y3
+	VORPS Y3, Y8, Y8
+	TESTQ DX, DX
+	JZ sqnomask
+	VPMOVZXBD (SI), Y4
+	VPSUBD Y4, Y5, Y4
+	VANDPS Y4, Y0, Y0
+	ADDQ $8, SI
+
+sqnomask:
+	VCVTPS2PD X0, Y1
+	VEXTRACTF128 $1, Y0, X2
+	VCVTPS2PD X2, Y2
+	VMULPD Y1, Y1, Y1
+	VMULPD Y2, Y2, Y2
+	VADDPD Y1, Y6, Y6
+	VADDPD Y2, Y7, Y7
+	ADDQ $32, DI
+	DECQ CX
+	JNZ sqloop
+
+sqdone:
+	VADDPD Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X7
+	VADDPD X7, X6, X6
+	VHADDPD X6, X6, X6
+	MOVSD X6, sum+56(FP)
+	VPTEST Y8, Y8
+	SETEQ AX
+	MOVB AX, finite+64(FP)
+	VZEROUPPER
+	RET
+
+// func weightStatsAVX2(w []float32) (zeros int, abs, sq float64)
+// Counts zeros and sums |w| and w² in float64 over the first len(w)/8·8
+// entries.
+TEXT ·weightStatsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w_base+0(FP), DI
+	MOVQ w_len+8(FP), CX
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	VPXOR Y9, Y9, Y9
+	VPXOR Y5, Y5, Y5
+	VPCMPEQD Y12, Y12, Y12
+	VPSRLD $1, Y12, Y12
+	SHRQ $3, CX
+	JZ wsdone
+
+wsloop:
+	VMOVUPS (DI), Y0
+	VCMPPS $0, Y5, Y0, Y3
+	VPSUBD Y3, Y9, Y9
+	VANDPS Y12, Y0, Y1
+	VCVTPS2PD X1, Y2
+	VEXTRACTF128 $1, Y1, X1
+	VCVTPS2PD X1, Y1
+	VADDPD Y2, Y6, Y6
+	VADDPD Y1, Y7, Y7
+	VMULPD Y2, Y2, Y2
+	VMULPD Y1, Y1, Y1
+	VADDPD Y2, Y10, Y10
+	VADDPD Y1, Y11, Y11
+	ADDQ $32, DI
+	DECQ CX
+	JNZ wsloop
+
+wsdone:
+	VEXTRACTI128 $1, Y9, X3
+	VPADDD X3, X9, X9
+	VPHADDD X9, X9, X9
+	VPHADDD X9, X9, X9
+	VMOVD X9, AX
+	MOVQ AX, zeros+24(FP)
+	VADDPD Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X7
+	VADDPD X7, X6, X6
+	VHADDPD X6, X6, X6
+	MOVSD X6, abs+32(FP)
+	VADDPD Y11, Y10, Y10
+	VEXTRACTF128 $1, Y10, X11
+	VADDPD X11, X10, X10
+	VHADDPD X10, X10, X10
+	MOVSD X10, sq+40(FP)
+	VZEROUPPER
+	RET
