@@ -1,0 +1,37 @@
+package repro
+
+import "testing"
+
+func TestRunLipschitzLowersBound(t *testing.T) {
+	train, test := loadDigits(t)
+	test = test.Head(100)
+	c := lipschitzConfig
+	c.Steps = 400
+	before, err := RunLipschitz(c, train, test, false, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := RunLipschitz(c, train, test, true, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []LipschitzRun{before, after} {
+		if len(r.Curve) != c.Steps/lipschitzEvery {
+			t.Errorf("run %d: %d curve points, want %d", i, len(r.Curve), c.Steps/lipschitzEvery)
+		}
+		if len(r.Sensitivity) != len(lipschitzRadii) {
+			t.Errorf("run %d: %d sensitivity results, want %d", i, len(r.Sensitivity),
+				len(lipschitzRadii))
+		}
+	}
+	for _, p := range after.Curve {
+		// Dual ascent clamps m to [0, 10⁶] and the base is constant(1).
+		if p.Lambda < 0 {
+			t.Fatalf("λ at step %d is %v, want ≥ 0", p.Step, p.Lambda)
+		}
+	}
+	b, a := before.Sensitivity[0].LipschitzBound, after.Sensitivity[0].LipschitzBound
+	if !(a < b) {
+		t.Errorf("bound after the penalty %v, without it %v; want lower", a, b)
+	}
+}
