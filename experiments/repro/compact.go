@@ -28,7 +28,7 @@ type CompactStats struct {
 //     samples.
 //
 // The output layer keeps every unit. The result equals n's outputs in
-// exact arithmetic; in float32 the folded biases and the shorter sums
+// exact arithmetic. In float32 the folded biases and the shorter sums
 // round differently, so outputs agree to rounding, not bit for bit.
 // Compact does not modify n. Its cost is O(Σ In·Out) per pass, and it
 // makes at most one pass per removed unit plus one.

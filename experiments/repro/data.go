@@ -82,8 +82,8 @@ const (
 	idxLabelsMagic = 2049
 )
 
-// LoadIDX reads an IDX image file and its label file (gzip or plain, as
-// the names say). Pixels are scaled from 0–255 to [0, 1]; Classes is 10.
+// LoadIDX reads an IDX image file and its label file, each gzip-compressed
+// when its name ends in ".gz". Pixels are scaled from 0–255 to [0, 1]; Classes is 10.
 // The images file is magic 2051, count, rows, cols, then count·rows·cols
 // bytes; the labels file is magic 2049, count, then count bytes, all
 // integers big-endian.
@@ -98,7 +98,7 @@ func LoadIDX(imagesPath, labelsPath string) (*Dataset, error) {
 	}
 	n := len(labels)
 	if len(images) != n*rows*cols {
-		return nil, errors.Errorf("repro: LoadIDX: %s holds %d images but %s holds %d labels",
+		return nil, errors.Errorf("repro: LoadIDX: %s contains %d images but %s contains %d labels",
 			imagesPath, len(images)/(rows*cols), labelsPath, n)
 	}
 	d := &Dataset{X: make([]float64, len(images)), Y: make([]float64, n),

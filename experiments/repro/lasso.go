@@ -45,7 +45,7 @@ func LoadLassoReference(path string) (*LassoReference, error) {
 		return nil, errors.Wrapf(err, "repro: LoadLassoReference: parsing %s", path)
 	}
 	if len(ref.Fits) == 0 && len(ref.Path) == 0 {
-		return nil, errors.Errorf("repro: LoadLassoReference: %s holds no solutions", path)
+		return nil, errors.Errorf("repro: LoadLassoReference: %s contains no solutions", path)
 	}
 	return &ref, nil
 }
@@ -108,10 +108,10 @@ func gramMaxEigen(d *Dataset) (float64, error) {
 }
 
 // LassoPath sweeps a Lasso regularization path the way a schedule on λ
-// would during training: a linear model y ≈ Xw (no intercept, w starting
-// at 0) is trained by full-batch gradient descent on (1/(2n))·‖y − Xw‖²
-// with solvers.Wrap applying the proximal step of λ(t)·‖w‖₁, where λ
-// holds each alpha for stepsPerAlpha steps in the given order. The step
+// would during training. A linear model y ≈ Xw (no intercept, w starting
+// at 0) is trained by full-batch gradient descent on (1/(2n))·‖y − Xw‖².
+// solvers.Wrap applies the proximal step of λ(t)·‖w‖₁, where λ holds
+// each alpha for stepsPerAlpha steps in the given order. The step
 // size is 1/L with L the largest eigenvalue of XᵀX/n, so each hold is
 // proximal gradient descent (ISTA) warm-started from the previous alpha.
 // It returns the coefficients at the end of each hold. The cost is

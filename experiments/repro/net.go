@@ -22,7 +22,7 @@ type Layer struct {
 // evaluation, compaction and sensitivity measurements.
 //
 // If Inputs is not nil, the net reads only those input features, in that
-// order, from samples of SampleWidth features; a compacted net uses it to
+// order, from samples of SampleWidth features. A compacted net uses it to
 // skip inputs whose weights are all zero.
 type Net struct {
 	Layers      []Layer

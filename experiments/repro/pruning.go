@@ -80,8 +80,8 @@ func (p PruneProtocol) GradualSpec(target float64) string {
 // one-shot magnitude pruning. One-shot takes the dense run's weights
 // after p.End steps, prunes each matrix to the target by magnitude at
 // once and fine-tunes for the remaining p.Steps − p.End steps with a
-// fresh Adam, so both methods train for p.Steps steps and fine-tune for
-// the same number of steps after reaching the target.
+// fresh Adam. Both methods thus train for p.Steps steps and reach the
+// target at the same step.
 //
 // Each extra method is trained for p.Steps steps from the same initial
 // weights. progress, if not nil, receives each result as it is made.

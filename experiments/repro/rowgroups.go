@@ -57,7 +57,7 @@ func (r RowGroups) check(w tensor.Tensor) (in, out int, err error) {
 	for g, rows := range r.Groups {
 		for _, i := range rows {
 			if i < 0 || i >= in {
-				return 0, 0, errors.Errorf("repro: RowGroups: group %d holds row %d of a %d-row weight",
+				return 0, 0, errors.Errorf("repro: RowGroups: group %d contains row %d of a %d-row weight",
 					g, i, in)
 			}
 			if owner[i] != 0 {
