@@ -2,7 +2,9 @@ package solvers
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"testing"
@@ -193,4 +195,50 @@ func TestInnerCheckpointed(t *testing.T) {
 			t.Errorf("case %d (%T): InnerCheckpointed() = %v, want %v", i, c.inner, got, c.want)
 		}
 	}
+}
+
+// FuzzLoad feeds arbitrary bytes to Load, whole and as a payload behind a
+// valid header and checksum, and requires an error or success without a
+// panic, and no change to the state on error.
+func FuzzLoad(f *testing.F) {
+	t := &testing.T{}
+	m, s := resumable(t)
+	m.train(t, s, 3)
+	var buf bytes.Buffer
+	if err := s.Save(&buf); err != nil {
+		f.Fatal(err)
+	}
+	data := buf.Bytes()
+	f.Add(data)
+	f.Add(data[len(checkpointMagic)+12 : len(data)-4])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		_, s := resumable(t)
+		for _, candidate := range [][]byte{in, wrapPayload(in)} {
+			var before bytes.Buffer
+			if err := s.Save(&before); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Load(bytes.NewReader(candidate)); err != nil {
+				var after bytes.Buffer
+				if err := s.Save(&after); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(before.Bytes(), after.Bytes()) {
+					t.Fatalf("a rejected Load changed the state: %v", err)
+				}
+			}
+		}
+	})
+}
+
+// wrapPayload frames a payload as Save does.
+func wrapPayload(payload []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString(checkpointMagic)
+	b.Write(binary.LittleEndian.AppendUint32(nil, checkpointVersion))
+	b.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(payload))))
+	b.Write(payload)
+	b.Write(binary.LittleEndian.AppendUint32(nil, crc32.Checksum(b.Bytes(), castagnoli)))
+	return b.Bytes()
 }

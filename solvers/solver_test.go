@@ -134,6 +134,10 @@ func TestPrunedWeightsStayZeroUnderInnerSolvers(t *testing.T) {
 		{"rmsprop", func() gorgonia.Solver { return gorgonia.NewRMSPropSolver() }},
 		{"adagrad", func() gorgonia.Solver { return gorgonia.NewAdaGradSolver() }},
 		{"barzilai-borwein", func() gorgonia.Solver { return gorgonia.NewBarzilaiBorweinSolver() }},
+		{"regsched sgd", func() gorgonia.Solver { return NewSGD() }},
+		{"regsched momentum", func() gorgonia.Solver { return NewMomentum() }},
+		{"regsched adam", func() gorgonia.Solver { return NewAdam() }},
+		{"regsched adamw", func() gorgonia.Solver { return NewAdamW() }},
 	}
 	for i, in := range inners {
 		dt := tensor.Float32

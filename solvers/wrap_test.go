@@ -1,0 +1,345 @@
+package solvers
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/regsched/regsched/graphs"
+	"github.com/regsched/regsched/ops"
+)
+
+// fakeParam is a ValueGrad whose value and gradient the test sets.
+type fakeParam struct {
+	name string
+	w, g gorgonia.Value
+}
+
+func (f *fakeParam) Value() gorgonia.Value         { return f.w }
+func (f *fakeParam) Grad() (gorgonia.Value, error) { return f.g, nil }
+func (f *fakeParam) Name() string                  { return f.name }
+
+func dense(dt tensor.Dtype, shape ...int) *tensor.Dense {
+	return tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
+}
+
+func TestStepRejectsBadGradients(t *testing.T) {
+	cases := []struct {
+		name   string
+		params []*fakeParam
+		want   string
+	}{
+		{"shape", []*fakeParam{{"a", dense(tensor.Float64, 2, 3), dense(tensor.Float64, 3, 2)}}, "shape"},
+		{"dtype", []*fakeParam{{"a", dense(tensor.Float64, 2), dense(tensor.Float32, 2)}}, "mixed float types"},
+		{"mixed parameters", []*fakeParam{
+			{"a", dense(tensor.Float64, 2), dense(tensor.Float64, 2)},
+			{"b", dense(tensor.Float32, 2), dense(tensor.Float32, 2)},
+		}, "mixed float types"},
+		{"int", []*fakeParam{{"a", dense(tensor.Int, 2), dense(tensor.Int, 2)}}, "float32 and float64"},
+		{"scalar grad", []*fakeParam{{"a", dense(tensor.Float64, 2), gorgonia.NewF64(1)}}, "gradient"},
+	}
+	for i, c := range cases {
+		s, err := Wrap(NewSGD())
+		if err != nil {
+			t.Fatal(err)
+		}
+		model := make([]gorgonia.ValueGrad, len(c.params))
+		for j, p := range c.params {
+			model[j] = p
+		}
+		err = s.Step(model)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("case %d (%s): error %v, want one mentioning %q", i, c.name, err, c.want)
+		}
+		if s.Steps() != 0 {
+			t.Errorf("case %d (%s): Steps() = %d after a rejected step", i, c.name, s.Steps())
+		}
+	}
+}
+
+func TestInfGradientInScalarParameter(t *testing.T) {
+	w := gorgonia.NewF64(2)
+	p := &fakeParam{"bias", w, gorgonia.NewF64(math.Inf(1))}
+	s, _ := Wrap(gorgonia.NewVanillaSolver())
+	err := s.Step([]gorgonia.ValueGrad{p})
+	if err == nil || !strings.Contains(err.Error(), `"bias"`) {
+		t.Fatalf("error %v, want one naming bias", err)
+	}
+	if float64(*w) != 2 {
+		t.Errorf("weight changed to %v", float64(*w))
+	}
+}
+
+func TestWrapNeedsLearnRateForProx(t *testing.T) {
+	m := newModel(t, tensor.Float64, 61)
+	reg := graphs.NewRegularizer(m.g)
+	if err := reg.Add(m.w1, ops.L1{}, constant(0.1)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Wrap(gorgonia.NewAdamSolver(), WithRegularizer(reg))
+	if err == nil || !strings.Contains(err.Error(), "WithLearnRate") {
+		t.Errorf("Wrap error %v, want one asking for WithLearnRate", err)
+	}
+	_, err = Wrap(gorgonia.NewAdaGradSolver(), WithRegularizer(reg), WithLearnRate(0.1))
+	if err == nil {
+		t.Error("Wrap accepted a learning rate it cannot apply to AdaGrad")
+	}
+	for i, eta := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+		if _, err := Wrap(NewSGD(), WithLearnRate(eta)); err == nil {
+			t.Errorf("case %d: WithLearnRate(%v) accepted", i, eta)
+		}
+	}
+}
+
+// stepSchedule is λ(t) = t+1, so each step's value is recognisable.
+type stepSchedule struct{}
+
+func (stepSchedule) At(t int) float64 { return float64(t + 1) }
+
+func TestCoefficientFollowsSchedule(t *testing.T) {
+	m := newModel(t, tensor.Float64, 62)
+	reg := graphs.NewRegularizer(m.g)
+	if err := reg.Add(m.w2, ops.L2{}, stepSchedule{}); err != nil {
+		t.Fatal(err)
+	}
+	coef := reg.Entries()[0].Coef
+	if coef == nil {
+		t.Fatal("gradient-mode entry has no coefficient node")
+	}
+	s, err := Wrap(NewSGD(), WithRegularizer(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() float64 {
+		switch v := coef.Value().(type) {
+		case *gorgonia.F64:
+			return float64(*v)
+		case *gorgonia.F32:
+			return float64(*v)
+		}
+		return math.NaN()
+	}
+	if got := read(); got != 1 {
+		t.Fatalf("coefficient after Wrap = %v, want λ(0) = 1", got)
+	}
+	vgs := gorgonia.NodesToValueGrads(m.params)
+	for step := 0; step < 3; step++ {
+		m.forward(t)
+		if err := s.Step(vgs); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := read(), float64(step+2); got != want {
+			t.Errorf("coefficient after step %d = %v, want λ(%d) = %v", step, got, step+1, want)
+		}
+		if got := s.Metrics().Terms[0].Lambda; got != float64(step+1) {
+			t.Errorf("metrics λ at step %d = %v, want %v", step, got, step+1)
+		}
+	}
+}
+
+// TestProxThresholdUsesLearnRateSchedule runs SGD on Σw (gradient 1)
+// with proximal L1 at λ = 1 and η(t) = 0.1·(t+1): each step is
+// w ← soft(w − η(t), η(t)·λ), computed by hand below.
+func TestProxThresholdUsesLearnRateSchedule(t *testing.T) {
+	g := gorgonia.NewGraph()
+	w := dense(tensor.Float64, 4)
+	copy(w.Float64s(), []float64{1, -1, 0.05, 2})
+	node := gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(4), gorgonia.WithName("w"),
+		gorgonia.WithValue(w))
+	reg := graphs.NewRegularizer(g)
+	if err := reg.Add(node, ops.L1{}, constant(1)); err != nil {
+		t.Fatal(err)
+	}
+	cost, err := reg.Augment(gorgonia.Must(gorgonia.Sum(node)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gorgonia.Grad(cost, node); err != nil {
+		t.Fatal(err)
+	}
+	vm := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(node))
+	defer vm.Close()
+	s, err := Wrap(NewSGD(), WithRegularizer(reg), WithLearnRateSchedule(etaSchedule{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wants := [][]float64{{0.8, -1.0, 0, 1.8}, {0.4, -1.0, 0, 1.4}}
+	for step, want := range wants {
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		if err := s.Step(gorgonia.NodesToValueGrads(gorgonia.Nodes{node})); err != nil {
+			t.Fatal(err)
+		}
+		got := node.Value().(*tensor.Dense).Float64s()
+		for j, v := range got {
+			if math.Abs(v-want[j]) > 1e-15 {
+				t.Errorf("step %d: w[%d] = %v, want %v", step, j, v, want[j])
+			}
+		}
+		if eta := s.Metrics().LearnRate; eta != 0.1*float64(step+1) {
+			t.Errorf("step %d: metrics learning rate %v", step, eta)
+		}
+	}
+}
+
+type etaSchedule struct{}
+
+func (etaSchedule) At(t int) float64 { return 0.1 * float64(t+1) }
+
+func TestOneShotAndEveryUpdates(t *testing.T) {
+	// steps(0, 5:0.5) prunes once, at step 5; UpdateEvery(4) on a ramp
+	// updates at steps 0, 4 and 8 only.
+	w, _, step := matrixModel(t, 4, 5)
+	s, err := Wrap(gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0)),
+		WithPruning(w, Magnitude{}, oneShot{at: 5, to: 0.5}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8; i++ {
+		step(s)
+		want := 0
+		if i >= 5 {
+			want = 10
+		}
+		if z := s.Metrics().Params[0].Zeros; z != want {
+			t.Errorf("one-shot step %d: %d zeros, want %d", i, z, want)
+		}
+		if updated := s.Metrics().MaskUpdated; updated != (i == 5) {
+			t.Errorf("one-shot step %d: MaskUpdated = %v", i, updated)
+		}
+	}
+
+	w2, _, step2 := matrixModel(t, 4, 5)
+	s2, err := Wrap(gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0)),
+		WithPruning(w2, Magnitude{}, ramp{to: 0.5, end: 10}, UpdateEvery(4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		step2(s2)
+		if updated := s2.Metrics().MaskUpdated; updated != (i == 4 || i == 8) {
+			t.Errorf("every step %d: MaskUpdated = %v", i, updated)
+		}
+		last := i - i%4
+		if want := roundCount(ramp{to: 0.5, end: 10}.At(last), 20); s2.Metrics().Params[0].Zeros != want {
+			t.Errorf("every step %d: %d zeros, want %d", i, s2.Metrics().Params[0].Zeros, want)
+		}
+	}
+}
+
+type oneShot struct {
+	at int
+	to float64
+}
+
+func (o oneShot) At(t int) float64 {
+	if t >= o.at {
+		return o.to
+	}
+	return 0
+}
+
+func TestExcludeAndRandomSeed(t *testing.T) {
+	masks := make([][]bool, 2)
+	for run := range masks {
+		m := newModel(t, tensor.Float64, 63)
+		s, err := Wrap(NewSGD(), WithSeed(5),
+			WithPruningGroup(m.params, Random{}, constant(0.5), Exclude("b")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.train(t, s, 1)
+		if s.Metrics().Params[1].Pruned {
+			t.Error("excluded parameter b is pruned")
+		}
+		masks[run] = append([]bool(nil), s.params[0].keep...)
+	}
+	for i := range masks[0] {
+		if masks[0][i] != masks[1][i] {
+			t.Fatalf("random masks with one seed differ at %d", i)
+		}
+	}
+}
+
+func TestMovementPrunesWeightsMovingToZero(t *testing.T) {
+	// Gradient descent on Σw with η = 0.1 moves every weight down by 0.1
+	// per step: positive weights move towards zero (score −0.1·w < 0),
+	// negative ones away from it (score > 0), so the positive half goes.
+	w, data, step := matrixModel(t, 2, 4)
+	for i := range data {
+		data[i] = float64(i + 1)
+		if i%2 == 1 {
+			data[i] = -data[i]
+		}
+	}
+	s, err := Wrap(NewSGD(), WithLearnRate(0.1),
+		WithPruning(w, Movement{}, oneShot{at: 3, to: 0.5}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		step(s)
+	}
+	for i, v := range data {
+		if pruned := i%2 == 0; pruned != (v == 0) {
+			t.Errorf("w[%d] = %v: want the weights moving to zero (even indices) pruned", i, v)
+		}
+	}
+}
+
+func TestMetricsMatchDefinitions(t *testing.T) {
+	m := newModel(t, tensor.Float64, 64)
+	s, err := Wrap(NewSGD(), WithPruning(m.w1, Magnitude{}, constant(0.25)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.forward(t)
+	var gradSq float64
+	for _, p := range m.params[1:] {
+		g, _ := p.Grad()
+		for _, v := range g.(*tensor.Dense).Float64s() {
+			gradSq += v * v
+		}
+	}
+	if err := s.Step(gorgonia.NodesToValueGrads(m.params)); err != nil {
+		t.Fatal(err)
+	}
+	got := s.Metrics()
+	var zeros, size int
+	var wsq float64
+	for i, p := range m.params {
+		w := float64s(p)
+		var z int
+		var sq float64
+		for _, v := range w {
+			if v == 0 {
+				z++
+			}
+			sq += v * v
+		}
+		zeros += z
+		size += len(w)
+		wsq += sq
+		pm := got.Params[i]
+		if pm.Zeros != z || pm.Size != len(w) || math.Abs(pm.WeightNorm-math.Sqrt(sq)) > 1e-12 {
+			t.Errorf("parameter %d: metrics %+v, want %d zeros of %d, norm %v", i, pm, z, len(w), math.Sqrt(sq))
+		}
+	}
+	if want := float64(zeros) / float64(size); got.Sparsity != want {
+		t.Errorf("Sparsity = %v, want %v", got.Sparsity, want)
+	}
+	// The first step prunes after the inner step, so w1's gradient counts
+	// in full; only the other parameters are summed above.
+	m1 := got.Params[0].GradNorm
+	if want := math.Sqrt(gradSq + m1*m1); math.Abs(got.GradNorm-want) > 1e-9*want {
+		t.Errorf("GradNorm = %v, want %v", got.GradNorm, want)
+	}
+	if !got.MaskUpdated || got.Flips != 24 {
+		t.Errorf("MaskUpdated %v, Flips %d; want true, 24", got.MaskUpdated, got.Flips)
+	}
+}
