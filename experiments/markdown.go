@@ -57,14 +57,16 @@ func WriteReport(dir string, records []Record, opts ReportOptions) error {
 		"![sparsity and accuracy](sparsity-accuracy.svg)\n")
 
 	b.WriteString("\n## Penalty strength λ and multipliers\n\n")
-	drawn, err := plotSchedules(groups, filepath.Join(dir, "lambda.svg"), opts.PNG)
+	drawn, err := plotSchedules(groups, filepath.Join(dir, "lambda.svg"),
+		filepath.Join(dir, "multiplier.svg"), opts.PNG)
 	if err != nil {
 		return err
 	}
 	if drawn {
-		b.WriteString("Solid lines: λ(t) of each penalty term; dashed lines: the adaptive " +
-			"multiplier m (1 for a fixed schedule); crosses: policy decisions.\n\n" +
-			"![lambda](lambda.svg)\n")
+		b.WriteString("λ(t) of each penalty term, and the multiplier m that an adaptive " +
+			"policy moves (λ = base(t)·m; m stays 1 for a fixed schedule). Crosses mark " +
+			"policy decisions at the new m.\n\n![lambda](lambda.svg)\n\n" +
+			"![multiplier](multiplier.svg)\n")
 	} else {
 		b.WriteString("These runs have no penalty terms. The pruning schedule's target " +
 			"sparsity plays the role of λ: it is the dashed \"target\" line in each " +

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -81,7 +82,8 @@ type model struct {
 	pruned   map[string]schedules.Schedule
 	measured []*gorgonia.Node
 	terms    []termInfo
-	window   window // the solver's metrics since the last record
+	window    window             // the solver's metrics since the last record
+	structure solvers.Structure // of the pruned matrices
 
 	lr      float64
 	lrSched schedules.Schedule
@@ -135,9 +137,17 @@ func newTerm(p PenaltySpec) (ops.Term, error) {
 		return ops.L1{}, nil
 	case "l2":
 		return ops.L2{}, nil
+	case "elastic_net":
+		return ops.ElasticNet{L1Ratio: p.L1Ratio}, nil
+	case "group_lasso":
+		return ops.GroupLasso{Axis: p.Axis}, nil
+	case "log_sum":
+		return ops.LogSum{Eps: p.Eps}, nil
 	}
-	return nil, errors.Errorf("unknown term %q", p.Term)
+	return nil, errors.Errorf("unknown term %q: want %s", p.Term, termNames)
 }
+
+const termNames = "l1, l2, elastic_net, group_lasso or log_sum"
 
 // newMode returns the graphs.Mode a penalty's mode names.
 func newMode(mode string) (graphs.Mode, error) {
@@ -153,27 +163,90 @@ func newMode(mode string) (graphs.Mode, error) {
 }
 
 // newInner returns the inner solver a SolverSpec names, with every
-// setting except the learning rate, which the wrapper owns.
+// setting except the learning rate, which the wrapper owns. SGD,
+// momentum, Adam and AdamW are package solvers' checkpointable versions,
+// which step as Gorgonia's do.
 func newInner(s SolverSpec) (gorgonia.Solver, error) {
-	var opts []gorgonia.SolverOpt
-	if s.L2 > 0 {
-		opts = append(opts, gorgonia.WithL2Reg(s.L2))
-	}
-	if s.Clip > 0 {
-		opts = append(opts, gorgonia.WithClip(s.Clip))
-	}
 	switch s.Name {
 	case "sgd":
-		return gorgonia.NewVanillaSolver(opts...), nil
+		o := solvers.NewSGD()
+		o.Clip = s.Clip
+		return o, nil
 	case "momentum":
-		return gorgonia.NewMomentum(append(opts, gorgonia.WithMomentum(s.Momentum))...), nil
+		o := solvers.NewMomentum()
+		o.Momentum, o.Clip = s.Momentum, s.Clip
+		return o, nil
 	case "adam":
-		return gorgonia.NewAdamSolver(append(opts, gorgonia.WithBeta1(s.Beta1),
-			gorgonia.WithBeta2(s.Beta2), gorgonia.WithEps(s.Epsilon))...), nil
+		o := solvers.NewAdam()
+		o.Beta1, o.Beta2, o.Eps, o.Clip = s.Beta1, s.Beta2, s.Epsilon, s.Clip
+		return o, nil
+	case "adamw":
+		o := solvers.NewAdamW()
+		o.Beta1, o.Beta2, o.Eps, o.Clip = s.Beta1, s.Beta2, s.Epsilon, s.Clip
+		o.WeightDecay = s.WeightDecay
+		return o, nil
 	case "rmsprop":
-		return gorgonia.NewRMSPropSolver(append(opts, gorgonia.WithEps(s.Epsilon))...), nil
+		opts := []gorgonia.SolverOpt{gorgonia.WithEps(s.Epsilon)}
+		if s.Clip > 0 {
+			opts = append(opts, gorgonia.WithClip(s.Clip))
+		}
+		return gorgonia.NewRMSPropSolver(opts...), nil
 	}
-	return nil, errors.Errorf("unknown solver %q: want sgd, momentum, adam or rmsprop", s.Name)
+	return nil, errors.Errorf("unknown solver %q: want %s", s.Name, solverNames)
+}
+
+const solverNames = "sgd, momentum, adam, adamw or rmsprop"
+
+// parseStructure reads a pruning structure: "unstructured", "rows",
+// "columns", "blocks:RxC" or "N:M".
+func parseStructure(s string) (solvers.Structure, error) {
+	switch s {
+	case "unstructured":
+		return solvers.Unstructured{}, nil
+	case "rows":
+		return solvers.Rows{}, nil
+	case "columns":
+		return solvers.Columns{}, nil
+	}
+	if size, ok := strings.CutPrefix(s, "blocks:"); ok {
+		r, c, ok := strings.Cut(size, "x")
+		rows, err1 := strconv.Atoi(r)
+		cols, err2 := strconv.Atoi(c)
+		if !ok || err1 != nil || err2 != nil || rows < 1 || cols < 1 {
+			return nil, errors.Errorf("structure %q: want blocks:RxC with positive R and C, "+
+				"for example blocks:4x4", s)
+		}
+		return solvers.Blocks{Rows: rows, Cols: cols}, nil
+	}
+	if n, m, ok := strings.Cut(s, ":"); ok {
+		keep, err1 := strconv.Atoi(n)
+		of, err2 := strconv.Atoi(m)
+		if err1 != nil || err2 != nil || keep < 1 || keep >= of {
+			return nil, errors.Errorf("structure %q: want N:M with 1 ≤ N < M, for example 2:4", s)
+		}
+		return solvers.NM{N: keep, M: of, Axis: 0}, nil
+	}
+	return nil, errors.Errorf("structure %q is unknown: want unstructured, rows, columns, "+
+		"blocks:RxC or N:M", s)
+}
+
+// wantZeros returns the zeros a target sparsity s leaves in an in×out
+// weight matrix under a structure: round(s·units) whole units, rounded
+// half away from zero, times the weights per unit; for N:M,
+// min(round(s·M), M−N) weights of every run of M along the input axis.
+func wantZeros(st solvers.Structure, in, out int, s float64) int {
+	round := func(units int) int { return int(math.Round(s * float64(units))) }
+	switch st := st.(type) {
+	case solvers.Rows:
+		return round(in) * out
+	case solvers.Columns:
+		return round(out) * in
+	case solvers.Blocks:
+		return round(in/st.Rows*(out/st.Cols)) * st.Rows * st.Cols
+	case solvers.NM:
+		return min(round(st.M), st.M-st.N) * (in / st.M) * out
+	}
+	return round(in * out)
 }
 
 // buildModel builds the training graph, its machine and its wrapped
@@ -278,9 +351,33 @@ func (m *model) pruning(p *PruningSpec) ([]solvers.Option, error) {
 	switch p.Criterion {
 	case "magnitude":
 		c = solvers.Magnitude{}
+	case "random":
+		c = solvers.Random{}
+	case "movement":
+		c = solvers.Movement{}
+	case "taylor":
+		c = solvers.Taylor{}
 	default:
-		return nil, errors.Errorf("unknown criterion %q: want magnitude", p.Criterion)
+		return nil, errors.Errorf("unknown criterion %q: want %s", p.Criterion, criterionNames)
 	}
+	st, err := parseStructure(p.Structure)
+	if err != nil {
+		return nil, err
+	}
+	pruneOpts := []solvers.PruneOption{solvers.WithStructure(st)}
+	if g := p.Regrowth; g != nil {
+		var r solvers.Regrowth
+		switch g.Kind {
+		case "set":
+			r = solvers.SET{Every: g.Every, End: g.End, DropFraction: g.DropFraction}
+		case "rigl":
+			r = solvers.RigL{Every: g.Every, End: g.End, DropFraction: g.DropFraction}
+		default:
+			return nil, errors.Errorf("unknown regrowth kind %q: want set or rigl", g.Kind)
+		}
+		pruneOpts = append(pruneOpts, solvers.WithRegrowth(r))
+	}
+	m.structure = st
 	var opts []solvers.Option
 	for _, w := range ws {
 		s, err := schedules.Parse(p.PruningSchedule())
@@ -288,10 +385,12 @@ func (m *model) pruning(p *PruningSpec) ([]solvers.Option, error) {
 			return nil, errors.Wrap(err, "schedule")
 		}
 		m.pruned[w.Name()] = s
-		opts = append(opts, solvers.WithPruning(w, c, s))
+		opts = append(opts, solvers.WithPruning(w, c, s, pruneOpts...))
 	}
 	return opts, nil
 }
+
+const criterionNames = "magnitude, random, movement or taylor"
 
 // measuredWeights returns the matrices whose sparsity a record reports:
 // the pruned ones, else the penalised ones, else every weight matrix.

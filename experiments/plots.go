@@ -140,35 +140,42 @@ func WriteRunPlots(dir string, records []Record) error {
 	return plotSparsityAccuracy(groupRecords(records), filepath.Join(dir, PlotFile), false)
 }
 
-// plotSchedules draws λ of every penalty term and, on a second figure
-// line, its multiplier, with policy decisions marked by crosses.
-func plotSchedules(groups []*group, path string, png bool) (bool, error) {
-	p := newPlot("Penalty strength λ (solid) and multiplier (dashed); × marks a policy decision",
-		"step", "value")
-	var ss []series
+// plotSchedules draws λ of every penalty term over steps into
+// lambdaPath, and each term's adaptive multiplier m with the policy
+// decisions marked by crosses into multPath. It draws nothing and
+// returns false when no run has penalty terms.
+func plotSchedules(groups []*group, lambdaPath, multPath string, png bool) (bool, error) {
+	lp := newPlot("Penalty strength λ(t), mean over seeds", "step", "λ")
+	mp := newPlot("Adaptive multiplier m (1 for a fixed schedule); × marks a policy decision",
+		"step", "m")
+	var lambdas, mults []series
 	var marks plotter.XYs
-	color := 0
+	next := 0
 	for _, g := range groups {
 		for _, name := range g.termNames() {
-			name := name
-			lambda := groupMeans(g, func(r *Record) float64 { return termField(r, name, false) })
-			mult := groupMeans(g, func(r *Record) float64 { return termField(r, name, true) })
-			ss = append(ss, series{label: g.label + " λ " + name, xy: lambda, color: color},
-				series{label: g.label + " m " + name, xy: mult, color: color, dashed: true})
-			color++
+			lambdas = append(lambdas, series{label: g.label + " " + name, color: next,
+				xy: groupMeans(g, func(r *Record) float64 { return termField(r, name, false) })})
+			mults = append(mults, series{label: g.label + " " + name, color: next,
+				xy: groupMeans(g, func(r *Record) float64 { return termField(r, name, true) })})
+			next++
 		}
 		for _, run := range g.runs {
 			for _, r := range run {
 				for _, d := range r.Decisions {
-					marks = append(marks, plotter.XY{X: float64(d.Step), Y: d.New})
+					// Decision.Step counts from 0, so the move takes effect
+					// after Step+1 completed steps, the x axis of the records.
+					marks = append(marks, plotter.XY{X: float64(d.Step + 1), Y: d.New})
 				}
 			}
 		}
 	}
-	if len(ss) == 0 {
+	if len(lambdas) == 0 {
 		return false, nil
 	}
-	if err := addSeries(p, ss); err != nil {
+	if err := addSeries(lp, lambdas); err != nil {
+		return false, err
+	}
+	if err := addSeries(mp, mults); err != nil {
 		return false, err
 	}
 	if len(marks) > 0 {
@@ -177,14 +184,16 @@ func plotSchedules(groups []*group, path string, png bool) (bool, error) {
 			return false, errors.Wrap(err, "experiments: plotting decisions")
 		}
 		sc.Shape = draw.CrossGlyph{}
-		sc.Color = color2(0)
-		p.Add(sc)
-		p.Legend.Add("decision", sc)
+		sc.Color = color.Black
+		sc.Radius = vg.Points(4)
+		mp.Add(sc)
+		mp.Legend.Add("decision (new m)", sc)
 	}
-	return true, savePlot(p, path, png)
+	if err := savePlot(lp, lambdaPath, png); err != nil {
+		return false, err
+	}
+	return true, savePlot(mp, multPath, png)
 }
-
-func color2(i int) color.Color { return plotutil.DarkColors[i%len(plotutil.DarkColors)] }
 
 // termField returns a term's λ or multiplier in r, NaN when r lacks it.
 func termField(r *Record, name string, multiplier bool) float64 {

@@ -79,7 +79,7 @@ type Model struct {
 
 // SolverSpec chooses the inner solver that the regsched solver wraps.
 type SolverSpec struct {
-	// Name is one of "sgd", "momentum", "adam" or "rmsprop".
+	// Name is one of "sgd", "momentum", "adam", "adamw" or "rmsprop".
 	Name string `yaml:"name"`
 	// LR is the learning rate η.
 	LR float64 `yaml:"lr"`
@@ -94,8 +94,8 @@ type SolverSpec struct {
 	Beta2 float64 `yaml:"beta2,omitempty"`
 	// Epsilon is Adam's and RMSProp's denominator guard (default 1e-8).
 	Epsilon float64 `yaml:"epsilon,omitempty"`
-	// L2 is the inner solver's own weight decay (0 for none).
-	L2 float64 `yaml:"l2,omitempty"`
+	// WeightDecay is AdamW's decoupled weight decay (default 0.01).
+	WeightDecay float64 `yaml:"weight_decay,omitempty"`
 	// Clip, when positive, clips each gradient entry to [−Clip, Clip].
 	Clip float64 `yaml:"clip,omitempty"`
 }
@@ -105,13 +105,17 @@ type PenaltySpec struct {
 	// Params chooses the weights: "weights" (every weight matrix, the
 	// default), "biases", "all", or one layer's matrix as "w0", "w1", ….
 	Params string `yaml:"params,omitempty"`
-	// Term is the base term R: "l1", "l2", "elastic_net" or
-	// "group_lasso".
+	// Term is the base term R: "l1" (‖w‖₁), "l2" (½‖w‖²₂),
+	// "elastic_net", "group_lasso" or "log_sum".
 	Term string `yaml:"term"`
 	// L1Ratio is elastic net's share of ‖w‖₁, in [0, 1].
 	L1Ratio float64 `yaml:"l1_ratio,omitempty"`
-	// Axis is the axis group lasso's norm runs along (1: rows are groups).
+	// Axis is the axis group lasso's norm runs along: 1 makes each row of
+	// a weight matrix (every weight leaving one input) a group, 0 each
+	// column (every weight entering one unit).
 	Axis int `yaml:"axis,omitempty"`
+	// Eps is log_sum's scale in Σ log(1 + |w|/Eps); it must be positive.
+	Eps float64 `yaml:"eps,omitempty"`
 	// Schedule is λ(t) in the schedule spec form, for example
 	// "linear(0, 1e-4, 0, 1000)".
 	Schedule string `yaml:"schedule"`
@@ -125,8 +129,17 @@ type PenaltySpec struct {
 type PruningSpec struct {
 	// Params chooses the weights, as in PenaltySpec (default "weights").
 	Params string `yaml:"params,omitempty"`
-	// Criterion is "magnitude" (the default).
+	// Criterion is "magnitude" (the default), "random", "movement" or
+	// "taylor".
 	Criterion string `yaml:"criterion,omitempty"`
+	// Structure is what one pruned unit is: "unstructured" (the
+	// default), "rows", "columns", "blocks:RxC" (for example
+	// "blocks:4x4") or "N:M" (keep N of every M weights along the input
+	// axis, for example "2:4").
+	Structure string `yaml:"structure,omitempty"`
+	// Regrowth, when set, adds drop-and-grow regrowth to unstructured
+	// pruning.
+	Regrowth *RegrowthSpec `yaml:"regrowth,omitempty"`
 	// Sparsity is the final share of pruned weights in each matrix, in
 	// [0, 1). With Schedule set it must equal the schedule's final value.
 	Sparsity float64 `yaml:"sparsity,omitempty"`
@@ -140,6 +153,18 @@ type PruningSpec struct {
 	// Schedule, when set, is the sparsity schedule spec and replaces
 	// Start, End, Every and Power.
 	Schedule string `yaml:"schedule,omitempty"`
+}
+
+// RegrowthSpec is drop-and-grow regrowth: every Every steps before End,
+// each pruned matrix drops the share DropFraction·(1+cos(π·t/End))/2 of
+// its kept weights with the smallest |w| and grows as many pruned ones:
+// at random for "set" (Mocanu et al. 2018) or by largest gradient
+// magnitude for "rigl" (Evci et al. 2020).
+type RegrowthSpec struct {
+	Kind         string  `yaml:"kind"`                    // "set" or "rigl"
+	Every        int     `yaml:"every,omitempty"`         // default 100
+	End          int     `yaml:"end"`                     // required
+	DropFraction float64 `yaml:"drop_fraction,omitempty"` // default 0.3
 }
 
 // positions maps a recipe path such as "solver.lr" or
@@ -224,7 +249,7 @@ var (
 // sections names the recipe section that each Go type decodes.
 var sections = map[string]string{
 	"Recipe": "the recipe", "Data": "data", "Model": "model", "SolverSpec": "solver",
-	"PenaltySpec": "a penalty", "PruningSpec": "pruning",
+	"PenaltySpec": "a penalty", "PruningSpec": "pruning", "RegrowthSpec": "pruning.regrowth",
 }
 
 // yamlError turns a YAML error into one line per problem in the form
@@ -284,7 +309,10 @@ func (r *Recipe) setDefaults() {
 	if s.Name == "momentum" && s.Momentum == 0 {
 		s.Momentum = 0.9
 	}
-	if s.Name == "adam" {
+	if s.Name == "adamw" && s.WeightDecay == 0 {
+		s.WeightDecay = 0.01
+	}
+	if s.Name == "adam" || s.Name == "adamw" {
 		if s.Beta1 == 0 {
 			s.Beta1 = 0.9
 		}
@@ -292,7 +320,7 @@ func (r *Recipe) setDefaults() {
 			s.Beta2 = 0.999
 		}
 	}
-	if (s.Name == "adam" || s.Name == "rmsprop") && s.Epsilon == 0 {
+	if (s.Name == "adam" || s.Name == "adamw" || s.Name == "rmsprop") && s.Epsilon == 0 {
 		s.Epsilon = 1e-8
 	}
 	for i := range r.Penalties {
@@ -310,6 +338,17 @@ func (r *Recipe) setDefaults() {
 		}
 		if p.Criterion == "" {
 			p.Criterion = "magnitude"
+		}
+		if p.Structure == "" {
+			p.Structure = "unstructured"
+		}
+		if g := p.Regrowth; g != nil {
+			if g.Every == 0 {
+				g.Every = 100
+			}
+			if g.DropFraction == 0 {
+				g.DropFraction = 0.3
+			}
 		}
 		if p.Schedule == "" {
 			if p.Every == 0 {

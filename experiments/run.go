@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -67,8 +66,9 @@ type RunSummary struct {
 }
 
 // ZeroCheck compares a pruned matrix's exact zeros at the end of a run
-// with the number its final target sparsity s gives, round(s·n) with
-// halves rounded away from zero.
+// with the number its final target sparsity s gives: round(s·n) for n
+// weights, halves rounded away from zero, or the equivalent count of
+// whole units under structured pruning.
 type ZeroCheck struct {
 	Layer  string  `json:"layer"`
 	Size   int     `json:"size"`
@@ -245,15 +245,16 @@ func (t *trainer) summary(name string, final Record, wall time.Duration) RunSumm
 		Params:       final.Params,
 		Final:        &final,
 	}
-	for _, l := range final.Layers {
+	for i, l := range final.Layers {
 		if !l.Pruned {
 			continue
 		}
+		shape := t.model.mlp.Weights[i].Shape()
 		s.Checks = append(s.Checks, ZeroCheck{
 			Layer:  l.Name,
 			Size:   l.Size,
 			Target: l.TargetSparsity,
-			Want:   int(math.Round(l.TargetSparsity * float64(l.Size))),
+			Want:   wantZeros(t.model.structure, shape[0], shape[1], l.TargetSparsity),
 			Zeros:  l.Zeros,
 		})
 	}

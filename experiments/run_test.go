@@ -176,3 +176,73 @@ func TestHistogram(t *testing.T) {
 		t.Errorf("bin 0 holds %d and bin 36 holds %d, want 1 and 2", h.Counts[0], h.Counts[36])
 	}
 }
+
+func TestRunVariants(t *testing.T) {
+	// Each case replaces the tiny recipe's pruning section.
+	cases := []struct {
+		name, section string
+		zeros         map[string]int // expected zeros per pruned matrix at the end
+		terms         int
+	}{
+		// Rows of the 64×16 matrix are inputs: round(0.5·64)·16 zeros.
+		{"rows", "pruning:\n  sparsity: 0.5\n  end: 10\n  structure: rows\n",
+			map[string]int{"w0": 512, "w1": 80}, 0},
+		// Columns of the 16×10 matrix are units: round(0.5·10)·16 zeros.
+		{"columns", "pruning:\n  sparsity: 0.5\n  end: 10\n  structure: columns\n",
+			map[string]int{"w0": 512, "w1": 80}, 0},
+		// 2:4 along the inputs: two of every four weights, half of each.
+		{"nm", "pruning:\n  sparsity: 0.5\n  end: 10\n  structure: \"2:4\"\n",
+			map[string]int{"w0": 512, "w1": 80}, 0},
+		// Regrowth keeps the count: round(0.75·1024) and round(0.75·160).
+		{"rigl", "pruning:\n  sparsity: 0.75\n  end: 5\n  regrowth: {kind: rigl, every: 4, end: 16}\n",
+			map[string]int{"w0": 768, "w1": 120}, 0},
+		{"l1", "penalties:\n  - term: l1\n    params: w0\n    schedule: linear(0, 1e-3, 0, 10)\n", nil, 1},
+		{"adaptive", "penalties:\n  - term: l2\n    schedule: track(constant(1e-3), signal=val_acc, " +
+			"target=1, kp=1, ki=0, min=0.1, max=10)\n", nil, 2},
+	}
+	for i, c := range cases {
+		src := tinyRecipe[:strings.Index(tinyRecipe, "pruning:")] + c.section +
+			tinyRecipe[strings.Index(tinyRecipe, "steps:"):]
+		r, err := ParseRecipe(c.name+".yaml", []byte(src))
+		if err != nil {
+			t.Errorf("case %d (%s): %v", i, c.name, err)
+			continue
+		}
+		r.Baseline = false
+		res, err := Run(context.Background(), r, filepath.Join(t.TempDir(), c.name), RunOptions{})
+		if err != nil {
+			t.Errorf("case %d (%s): %v", i, c.name, err)
+			continue
+		}
+		s := res.Summaries[0]
+		if len(s.Checks) != len(c.zeros) {
+			t.Errorf("case %d (%s): %d zero checks, want %d", i, c.name, len(s.Checks), len(c.zeros))
+		}
+		for _, z := range s.Checks {
+			if z.Zeros != c.zeros[z.Layer] || z.Want != c.zeros[z.Layer] {
+				t.Errorf("case %d (%s): %s holds %d zeros, check wants %d, expected %d",
+					i, c.name, z.Layer, z.Zeros, z.Want, c.zeros[z.Layer])
+			}
+		}
+		if got := len(s.Final.Terms); got != c.terms {
+			t.Errorf("case %d (%s): %d terms recorded, want %d", i, c.name, got, c.terms)
+		}
+		if c.name != "adaptive" {
+			continue
+		}
+		// Accuracy stays below the target 1, so the policy raises m
+		// above its initial 1 and says so in decisions.
+		recs, err := ReadRecordsFile(filepath.Join(res.Dir, MetricsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := recs[len(recs)-1]
+		if m := last.Terms[0].Multiplier; !(m > 1) || last.Terms[0].Lambda != 1e-3*m {
+			t.Errorf("adaptive: multiplier %v and λ %v, want m > 1 and λ = 1e-3·m",
+				m, last.Terms[0].Lambda)
+		}
+		if len(last.Decisions) == 0 || last.Decisions[0].Signal != "val_acc" {
+			t.Errorf("adaptive: decisions %+v, want moves on val_acc", last.Decisions)
+		}
+	}
+}

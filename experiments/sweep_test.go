@@ -164,13 +164,13 @@ func TestPlanSweep(t *testing.T) {
 			r.Solver.LR, r.Pruning.Sparsity, r.Name)
 	}
 	// A key whose section is missing is added; a list item is replaced.
-	added, err := ApplyPoint("tiny.yaml", []byte(tinyRecipe), Point{{"solver.l2", "0.001"},
+	added, err := ApplyPoint("tiny.yaml", []byte(tinyRecipe), Point{{"solver.clip", "5"},
 		{"model.hidden.0", "8"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if added.Solver.L2 != 0.001 || added.Model.Hidden[0] != 8 {
-		t.Errorf("l2 %v, hidden %v; want 0.001 and [8]", added.Solver.L2, added.Model.Hidden)
+	if added.Solver.Clip != 5 || added.Model.Hidden[0] != 8 {
+		t.Errorf("clip %v, hidden %v; want 5 and [8]", added.Solver.Clip, added.Model.Hidden)
 	}
 	bad := []struct {
 		axis Axis

@@ -122,6 +122,9 @@ func (w *window) Record(m *solvers.Metrics) {
 	if w.flips == nil {
 		w.flips = map[string]int{}
 	}
+	// NOTE: a parameter's Flips is its last mask update's count, so with
+	// several pruning groups on different cadences a step that updates
+	// one group also counts the others' earlier flips again.
 	if m.MaskUpdated {
 		w.updates++
 		for _, p := range m.Params {
@@ -250,13 +253,19 @@ func (t *trainer) record(step int, start time.Time) (*Record, error) {
 		if last != nil && i < len(last.Terms) {
 			tr.Lambda = last.Terms[i].Lambda
 		}
-		if mult, ok := ti.sched.(interface{ Multiplier() float64 }); ok {
-			tr.Multiplier = mult.Multiplier()
+		if a, ok := ti.sched.(interface{ M() float64 }); ok {
+			tr.Multiplier = a.M()
 		}
 		rec.Terms = append(rec.Terms, tr)
 	}
 	rec.Decisions = w.decisions
 	*w = window{last: w.last}
+
+	// Adaptive policies may read these after the next step.
+	m.solver.Observe("val_acc", rec.TestAccuracy)
+	m.solver.Observe("val_loss", rec.TestLoss)
+	m.solver.Observe("train_loss", rec.TrainLoss)
+	m.solver.Observe("train_acc", rec.TrainAccuracy)
 	return rec, nil
 }
 

@@ -130,9 +130,9 @@ func (r *Recipe) validateData(e *recipeError) {
 func (r *Recipe) validateSolver(e *recipeError) {
 	s := r.Solver
 	switch s.Name {
-	case "sgd", "momentum", "adam", "rmsprop":
+	case "sgd", "momentum", "adam", "adamw", "rmsprop":
 	default:
-		e.fail("solver.name", "(%q) is unknown: want sgd, momentum, adam or rmsprop", s.Name)
+		e.fail("solver.name", "(%q) is unknown: want %s", s.Name, solverNames)
 	}
 	if s.LRSchedule != "" {
 		sched, err := schedules.Parse(s.LRSchedule)
@@ -161,8 +161,8 @@ func (r *Recipe) validateSolver(e *recipeError) {
 	if !(s.Epsilon >= 0) || math.IsInf(s.Epsilon, 0) {
 		e.fail("solver.epsilon", "(%v) must be non-negative and finite", s.Epsilon)
 	}
-	if !(s.L2 >= 0) || math.IsInf(s.L2, 0) {
-		e.fail("solver.l2", "(%v) must be non-negative and finite", s.L2)
+	if !(s.WeightDecay >= 0) || math.IsInf(s.WeightDecay, 0) {
+		e.fail("solver.weight_decay", "(%v) must be non-negative and finite", s.WeightDecay)
 	}
 	if !(s.Clip >= 0) || math.IsInf(s.Clip, 0) {
 		e.fail("solver.clip", "(%v) must be non-negative and finite", s.Clip)
@@ -192,9 +192,27 @@ func (r *Recipe) validatePenalty(e *recipeError, i int) {
 			p.Params, len(r.Model.Hidden))
 	}
 	switch p.Term {
-	case "l1", "l2":
+	case "l1", "l2", "elastic_net", "group_lasso", "log_sum":
 	default:
-		e.fail(at("term"), "(%q) is unknown: want l1 or l2", p.Term)
+		e.fail(at("term"), "(%q) is unknown: want %s", p.Term, termNames)
+	}
+	if p.Term == "elastic_net" && !(p.L1Ratio >= 0 && p.L1Ratio <= 1) {
+		e.fail(at("l1_ratio"), "(%v) is outside [0, 1]", p.L1Ratio)
+	}
+	if p.Term == "group_lasso" && p.Axis != 0 && p.Axis != 1 {
+		e.fail(at("axis"), "(%d) must be 0 (columns are groups) or 1 (rows are groups)", p.Axis)
+	}
+	if p.Term == "log_sum" && (!(p.Eps > 0) || math.IsInf(p.Eps, 0)) {
+		e.fail(at("eps"), "(%v) must be positive and finite", p.Eps)
+	}
+	for _, f := range []struct {
+		key, term string
+		set       bool
+	}{{"l1_ratio", "elastic_net", p.L1Ratio != 0}, {"axis", "group_lasso", p.Axis != 0},
+		{"eps", "log_sum", p.Eps != 0}} {
+		if f.set && p.Term != f.term {
+			e.fail(at(f.key), "applies only to the term %s", f.term)
+		}
 	}
 	switch p.Mode {
 	case "auto", "gradient", "proximal":
@@ -229,8 +247,27 @@ func (r *Recipe) validatePruning(e *recipeError) {
 		e.fail("pruning.params", "(%q) names no weight matrices: want weights or w0…w%d",
 			p.Params, len(r.Model.Hidden))
 	}
-	if p.Criterion != "magnitude" {
-		e.fail("pruning.criterion", "(%q) is unknown: want magnitude", p.Criterion)
+	switch p.Criterion {
+	case "magnitude", "random", "movement", "taylor":
+	default:
+		e.fail("pruning.criterion", "(%q) is unknown: want %s", p.Criterion, criterionNames)
+	}
+	if _, err := parseStructure(p.Structure); err != nil {
+		e.fail("pruning.structure", "%v", strings.TrimPrefix(err.Error(), "structure "))
+	}
+	if g := p.Regrowth; g != nil {
+		switch {
+		case g.Kind != "set" && g.Kind != "rigl":
+			e.fail("pruning.regrowth.kind", "(%q) is unknown: want set or rigl", g.Kind)
+		case g.Every < 1:
+			e.fail("pruning.regrowth.every", "(%d) must be at least 1", g.Every)
+		case g.End < 1:
+			e.fail("pruning.regrowth.end", "(%d) must be at least 1", g.End)
+		case !(g.DropFraction > 0 && g.DropFraction <= 1):
+			e.fail("pruning.regrowth.drop_fraction", "(%v) is outside (0, 1]", g.DropFraction)
+		case p.Structure != "unstructured":
+			e.fail("pruning.regrowth", "needs unstructured pruning, not %s", p.Structure)
+		}
 	}
 	if p.Schedule != "" {
 		for _, f := range []struct {
