@@ -89,6 +89,55 @@ func readSignal(policy, name string, step int, signals map[string]float64,
 	return v, true, nil
 }
 
+// policyState is the part of a policy's saved state that every policy
+// has. Each policy's state type embeds it, and encoding/json writes its
+// fields at the top level of the state object.
+type policyState struct {
+	Version int     `json:"version"`
+	Policy  string  `json:"policy"`
+	Started bool    `json:"started"` // false until the first update that read the signal
+	M       float64 `json:"m"`
+}
+
+// multiplier returns m, or init before the first update.
+func (s *policyState) multiplier(init float64) float64 {
+	if !s.Started {
+		return init
+	}
+	return s.M
+}
+
+func (s *policyState) header() *policyState { return s }
+
+// stateWithHeader is a policy's state type, which embeds policyState.
+type stateWithHeader interface{ header() *policyState }
+
+// marshalPolicyState encodes state, a copy of a policy's state, as JSON
+// stamped with the state version and the policy's name.
+func marshalPolicyState(policy string, state stateWithHeader) ([]byte, error) {
+	h := state.header()
+	h.Version, h.Policy = stateVersion, policy
+	return json.Marshal(state)
+}
+
+// unmarshalPolicyState decodes data into state, checks the version, the
+// policy's name and that a started m lies in [b.Min, b.Max], and then
+// clears the version and name so that state compares equal to a live
+// one.
+func unmarshalPolicyState(policy string, data []byte, b Bounds, state stateWithHeader) error {
+	if err := unmarshalState(policy, data, state); err != nil {
+		return err
+	}
+	h := state.header()
+	if h.Started {
+		if err := checkStateM(policy, b, h.M); err != nil {
+			return err
+		}
+	}
+	h.Version, h.Policy = 0, ""
+	return nil
+}
+
 // unmarshalState decodes data into state after checking the version and
 // policy name. It changes nothing on error.
 func unmarshalState(policy string, data []byte, state any) error {

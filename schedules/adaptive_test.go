@@ -1,10 +1,8 @@
 package schedules
 
 import (
-	"bufio"
-	"compress/gzip"
+	"encoding/json"
 	"math"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -246,21 +244,13 @@ func TestUnmarshalStateErrors(t *testing.T) {
 // as shipped by scikit-learn): a header line, then 30 features and a
 // label (0 malignant, 1 benign) per row. Features are standardized.
 func readBreastCancer(t *testing.T) (x [][]float64, label []int) {
-	f, err := os.Open("../testdata/breast_cancer.csv.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(z)
+	sc := scanGzip(t, "../testdata/breast_cancer.csv.gz")
 	sc.Scan() // header
 	for sc.Scan() {
 		fields := strings.Split(strings.TrimSpace(sc.Text()), ",")
 		row := make([]float64, len(fields)-1)
 		for j := range row {
+			var err error
 			if row[j], err = strconv.ParseFloat(fields[j], 64); err != nil {
 				t.Fatal(err)
 			}
@@ -275,20 +265,7 @@ func readBreastCancer(t *testing.T) (x [][]float64, label []int) {
 	if len(x) != 569 || len(x[0]) != 30 {
 		t.Fatalf("breast cancer: got %d×%d, want 569×30", len(x), len(x[0]))
 	}
-	for j := range x[0] {
-		var mean, sq float64
-		for i := range x {
-			mean += x[i][j]
-		}
-		mean /= float64(len(x))
-		for i := range x {
-			sq += (x[i][j] - mean) * (x[i][j] - mean)
-		}
-		sd := math.Sqrt(sq / float64(len(x)))
-		for i := range x {
-			x[i][j] = (x[i][j] - mean) / sd
-		}
-	}
+	standardize(x)
 	return x, label
 }
 
@@ -418,5 +395,95 @@ func TestMilestonesUnmarshalAtomic(t *testing.T) {
 	}
 	if got := ms.At(0); got != before {
 		t.Errorf("At(0) = %v after a failed restore, want %v", got, before)
+	}
+}
+
+// extremeSignals are the signal values TestPoliciesBoundedOnExtremes
+// feeds: non-finite ones, ones whose differences overflow, and ordinary
+// ones.
+var extremeSignals = []float64{math.NaN(), math.Inf(1), math.Inf(-1), math.MaxFloat64,
+	-math.MaxFloat64, 1e308, -1e308, 5e-324, 0, 0.5, 1, 3}
+
+// TestPoliciesBoundedOnExtremes feeds every policy a long pseudo-random
+// sequence of extreme signals and checks after each update that λ is
+// finite, m lies in [Min, Max], every decision encodes as JSON and the
+// state saves and restores.
+func TestPoliciesBoundedOnExtremes(t *testing.T) {
+	specs := append(append([]string{}, adaptiveSpecs...),
+		"track(constant(1), target=0.5, kp=2, min=0.5, max=4)", // ki = 0
+		"track(constant(1), target=0.5, kp=1e-310, max=4)",     // m never saturates
+		"track(constant(1), target=1e308, kp=1e300, ki=1e300, min=0.1, max=10)",
+		"dual(constant(1), signal=norm, bound=-1e308, rate=1e308, max=1e300)")
+	for i, spec := range specs {
+		s := MustParse(spec)
+		a := s.(Adaptive)
+		seed := uint32(i + 1)
+		for step := 0; step < 300; step++ {
+			seed = seed*1664525 + 1013904223
+			v := extremeSignals[int(seed>>16)%len(extremeSignals)]
+			signals := map[string]float64{"sparsity": v, "loss": v, "norm": v, "val_acc": v}
+			decisions := a.Update(step, signals)
+			if got := a.At(step + 1); math.IsNaN(got) || math.IsInf(got, 0) {
+				t.Fatalf("%d step %d: At = %v after signal %v", i, step, got, v)
+			}
+			if p, ok := a.(interface {
+				M() float64
+			}); ok {
+				b := reflect.ValueOf(a).Elem().FieldByName("Bounds").Interface().(Bounds)
+				if m := p.M(); !(m >= b.Min && m <= b.Max) {
+					t.Fatalf("%d step %d: m = %v outside [%v, %v] after signal %v", i, step,
+						m, b.Min, b.Max, v)
+				}
+			}
+			if _, err := json.Marshal(decisions); err != nil {
+				t.Fatalf("%d step %d: decisions %+v do not encode: %v", i, step, decisions, err)
+			}
+			data, err := a.MarshalState()
+			if err != nil {
+				t.Fatalf("%d step %d: MarshalState: %v", i, step, err)
+			}
+			if err := MustParse(spec).(Adaptive).UnmarshalState(data); err != nil {
+				t.Fatalf("%d step %d: UnmarshalState(%s): %v", i, step, data, err)
+			}
+		}
+	}
+}
+
+// TestPoliciesDeterministic checks that two copies of a policy fed the
+// same signals make the same decisions and give bit-identical values.
+func TestPoliciesDeterministic(t *testing.T) {
+	for i, spec := range adaptiveSpecs {
+		a, b := MustParse(spec).(Adaptive), MustParse(spec).(Adaptive)
+		for step := 0; step < 100; step++ {
+			da, db := a.Update(step, signalAt(step)), b.Update(step, signalAt(step))
+			if !reflect.DeepEqual(da, db) {
+				t.Fatalf("%d step %d: decisions %+v and %+v differ", i, step, da, db)
+			}
+			if va, vb := a.At(step), b.At(step); math.Float64bits(va) != math.Float64bits(vb) {
+				t.Fatalf("%d step %d: At = %v and %v", i, step, va, vb)
+			}
+		}
+	}
+}
+
+// TestTrackOverflowIgnored checks that an error target − signal that
+// overflows leaves m and the integral as they were, and that with Ki = 0
+// the integral stays 0.
+func TestTrackOverflowIgnored(t *testing.T) {
+	tr := MustParse("track(constant(1), target=1e308, kp=1e-308, max=10)").(*Track)
+	for step, v := range []float64{-1e308, -1e308, 0} {
+		d := tr.Update(step, map[string]float64{"sparsity": v})
+		if len(d) != 1 {
+			t.Fatalf("step %d: decisions %+v, want one", step, d)
+		}
+		if tr.state.Integral != 0 {
+			t.Errorf("step %d: integral = %v with ki = 0, want 0", step, tr.state.Integral)
+		}
+		if step < 2 && (d[0].New != d[0].Old || !strings.Contains(d[0].Reason, "overflows")) {
+			t.Errorf("step %d: decision %+v, want m kept because of an overflow", step, d[0])
+		}
+	}
+	if got, want := tr.M(), math.Exp(1e-308*1e308); got != want {
+		t.Errorf("m = %v after a finite error, want %v", got, want)
 	}
 }

@@ -9,7 +9,9 @@
 //     signals, or both (an Adaptive schedule).
 //
 // This package holds the second and third layers, and any schedule works
-// with any term.
+// with any term. The package Example runs all three on a toy problem: a
+// proximal L1 step, a warm-up timetable, and a controller that steers the
+// strength until half of the weights are zero.
 //
 // # Timetables
 //
@@ -72,7 +74,10 @@
 // makes a large proportional gain oscillate. Guard keeps the best value
 // of the whole run, so a signal that stays degraded drives m down to Min.
 // A schedule built from a user type without a String method prints in a
-// form Parse does not read back. Steps are limited to MaxStep.
+// form Parse does not read back. The timetables keep their values between
+// their end points even for arguments near the float64 limits, but Scale
+// can overflow to ±Inf when Factor times its schedule leaves the float64
+// range. Steps are limited to MaxStep.
 // ValidateSparsity checks a schedule by evaluating it at every step of a
 // range, so its cost grows with the range and it says nothing about steps
 // outside it.

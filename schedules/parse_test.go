@@ -1,6 +1,7 @@
 package schedules
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -199,4 +200,125 @@ func FuzzParse(f *testing.F) {
 		_ = s.At(0)
 		_ = s.At(1000)
 	})
+}
+
+// TestParseWrittenForms checks that positional, key=value and spaced
+// forms of each function parse to the same schedule, and that String
+// writes it in the canonical form, which parses back to it.
+func TestParseWrittenForms(t *testing.T) {
+	cases := []struct {
+		spec, canonical string
+	}{
+		{"constant( value = 2.5 )", "constant(2.5)"},
+		{"linear(to=1, from=0, end=100, start=0)", "linear(0, 1, 0, 100)"},
+		{"poly(0, 0.9,\tstart = 0, end = 1000, power = 3)", "poly(0, 0.9, 0, 1000)"},
+		{"poly ( 0 , 0.9 , 0 , 1000 , 2 )", "poly(0, 0.9, 0, 1000, power=2)"},
+		{"exp(from=1, to=1e-3, start=10, end=1010)", "exp(1, 0.001, 10, 1010)"},
+		{"cosine(1,0,0,100)", "cosine(1, 0, 0, 100)"},
+		{"steps( 0.1 ,100 : 0.5,\n200:0.9 )", "steps(0.1, 100:0.5, 200:0.9)"},
+		{"cyclic(period=100, high=1, low=0)", "cyclic(0, 1, 100)"},
+		{"restarts(1, 0, period=100, mult=1)", "restarts(1, 0, 100)"},
+		{"restarts(1, 0, 100, 2)", "restarts(1, 0, 100, mult=2)"},
+		{"onecycle(high=1, low=0.1, start=0, end=100)", "onecycle(0.1, 1, 0, 100)"},
+		{"every(schedule=poly(0, 0.9, 0, 1050), n=100)", "every(100, poly(0, 0.9, 0, 1050))"},
+		{"delay(steps=50, schedule=linear(0, 1, 0, 100))", "delay(50, linear(0, 1, 0, 100))"},
+		{"scale(factor=2, schedule=0.5)", "scale(2, constant(0.5))"},
+		{"clamp(0.1, 0.8, schedule = linear(0,1,0,100))",
+			"clamp(0.1, 0.8, linear(0, 1, 0, 100))"},
+		{"join( first = 1 , step = 10 , second = every(5, linear(1, 0, 0, 20)) )",
+			"join(constant(1), 10, every(5, linear(1, 0, 0, 20)))"},
+		{" every ( 10 , delay ( 5 , scale ( 2 , clamp ( 0 , 1 , join ( 0.5 , 3 , " +
+			"cosine ( 1 , 0 , 0 , 9 ) ) ) ) ) ) ",
+			"every(10, delay(5, scale(2, clamp(0, 1, join(constant(0.5), 3, " +
+				"cosine(1, 0, 0, 9))))))"},
+		{"track(0.1, target=0.5, ki=0.2)",
+			"track(constant(0.1), signal=sparsity, target=constant(0.5), ki=0.2)"},
+		{`track(base=0.1, signal="val_loss", target=linear(1, 0.5, 0, 10), kp=1, ` +
+			`decreasing=true, init=1, min=0, max=1e6)`,
+			"track(constant(0.1), signal=val_loss, target=linear(1, 0.5, 0, 10), kp=1, " +
+				"decreasing=true)"},
+		{"plateau(1, patience=3, factor=0.5)",
+			"plateau(constant(1), signal=loss, mode=min, patience=3, factor=0.5)"},
+		{"dual(1, norm, 2, 0.1, 0.5)",
+			"dual(constant(1), signal=norm, bound=2, rate=0.1, init=0.5)"},
+		{"guard(1, recall/0)",
+			"guard(constant(1), signal=recall/0, mode=max, tolerance=0, factor=0.5, hold=0)"},
+		{"milestones( 1 , 10 : guard(2, acc) , 20:0.5 )",
+			"milestones(constant(1), 10:guard(constant(2), signal=acc, mode=max, " +
+				"tolerance=0, factor=0.5, hold=0), 20:constant(0.5))"},
+	}
+	for i, c := range cases {
+		got, err := Parse(c.spec)
+		if err != nil {
+			t.Errorf("%d: Parse(%q): %v", i, c.spec, err)
+			continue
+		}
+		want, err := Parse(c.canonical)
+		if err != nil {
+			t.Errorf("%d: Parse(%q): %v", i, c.canonical, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%d: Parse(%q) = %#v, want %#v", i, c.spec, got, want)
+		}
+		if text := got.(interface{ String() string }).String(); text != c.canonical {
+			t.Errorf("%d: Parse(%q).String() = %q, want %q", i, c.spec, text, c.canonical)
+		}
+	}
+}
+
+// TestValidateNamesField checks Validate on value types built in code:
+// the error names the function, the field and the value.
+func TestValidateNamesField(t *testing.T) {
+	lin := Linear{From: 0, To: 1, Start: 0, End: 10}
+	cases := []struct {
+		s    Validator
+		want string
+	}{
+		{Constant{Value: math.Inf(1)}, "schedules: constant: value (+Inf) is not a finite number"},
+		{Linear{From: math.NaN(), End: 1}, "schedules: linear: from (NaN) is not a finite"},
+		{Linear{Start: 5, End: 2}, "schedules: linear: end (2) is before start (5)"},
+		{Poly{End: 10, Power: -2}, "schedules: poly: power (-2) must be positive"},
+		{Exp{From: -1, To: 1, End: 10}, "schedules: exp: from (-1) must be positive"},
+		{Cosine{Start: -1, End: 10}, "schedules: cosine: start (-1) is a negative step"},
+		{Steps{Initial: 0, Points: []Point{{Step: 4, Value: 1}, {Step: 4, Value: 2}}},
+			"schedules: steps: boundary 2 (4) is not after the boundary before it (4)"},
+		{Steps{Points: []Point{{Step: 1, Value: math.NaN()}}},
+			"schedules: steps: value at boundary 1 (NaN) is not a finite number"},
+		{Cyclic{Low: 0, High: 1}, "schedules: cyclic: period (0) must be at least 1"},
+		{Restarts{From: 1, Period: 10, Mult: 0.9}, "schedules: restarts: mult (0.9) is less than 1"},
+		{OneCycle{Low: 2, High: 1, End: 10}, "schedules: onecycle: low (2) is above high (1)"},
+		{Every{N: 0, S: lin}, "schedules: every: n (0) must be at least 1"},
+		{Every{N: 3}, "schedules: every: schedule is missing"},
+		{Every{N: 3, S: Linear{Start: 2, End: 1}}, "schedules: linear: end (1) is before start"},
+		{Delay{Steps: -1, S: lin}, "schedules: delay: steps (-1) is a negative step"},
+		{Delay{Steps: MaxStep + 1, S: lin}, "schedules: delay: steps (1099511627777) is beyond"},
+		{Scale{Factor: math.NaN(), S: lin}, "schedules: scale: factor (NaN) is not a finite"},
+		{Clamp{Low: 1, High: 0, S: lin}, "schedules: clamp: low (1) is above high (0)"},
+		{Join{First: lin, Step: -3, Second: lin}, "schedules: join: step (-3) is a negative step"},
+		{Join{First: lin, Step: 3}, "schedules: join: second schedule is missing"},
+		{Join{First: MustParse("dual(1, norm, 1, 0.1)"), Step: 3, Second: lin},
+			"schedules: join: first schedule (dual(constant(1), signal=norm, bound=1, " +
+				"rate=0.1)) is adaptive"},
+		{&Track{Base: lin, Signal: "s", Target: lin, Ki: 1, Bounds: Bounds{Init: 1, Max: 0.5}},
+			"schedules: track: init (1) is outside [min, max] = [0, 0.5]"},
+		{&Plateau{Base: lin, Signal: "loss", Mode: "down", Patience: 1, Factor: 2},
+			`schedules: plateau: mode ("down") is neither min nor max`},
+		{&Dual{Base: lin, Signal: "norm", Bound: 1, Rate: 1, Bounds: Bounds{Init: 1, Min: 2,
+			Max: 3}}, "schedules: dual: init (1) is outside [min, max] = [2, 3]"},
+		{&Guard{Base: lin, Signal: "acc", Mode: Max, Tolerance: -0.1, Factor: 0.5, Recover: 1},
+			"schedules: guard: tolerance (-0.1) is negative"},
+		{&Milestones{Initial: lin, Points: []Milestone{{Step: 5, S: nil}}},
+			"schedules: milestones: milestone 1 schedule is missing"},
+	}
+	for i, c := range cases {
+		err := c.s.Validate()
+		if err == nil {
+			t.Errorf("%d: %#v.Validate() = nil, want an error containing %q", i, c.s, c.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%d: Validate() = %q, want it to contain %q", i, err, c.want)
+		}
+	}
 }

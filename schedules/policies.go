@@ -1,7 +1,6 @@
 package schedules
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 )
@@ -36,10 +35,7 @@ type Plateau struct {
 }
 
 type plateauState struct {
-	Version  int     `json:"version"`
-	Policy   string  `json:"policy"`
-	Started  bool    `json:"started"`
-	M        float64 `json:"m"`
+	policyState
 	HasBest  bool    `json:"has_best"`
 	Best     float64 `json:"best"`
 	Wait     int     `json:"wait"`
@@ -49,12 +45,7 @@ type plateauState struct {
 var _ Adaptive = (*Plateau)(nil)
 
 // M returns the current multiplier.
-func (p *Plateau) M() float64 {
-	if !p.state.Started {
-		return p.Init
-	}
-	return p.state.M
-}
+func (p *Plateau) M() float64 { return p.state.multiplier(p.Init) }
 
 // At returns Base.At(step)·m for the current m.
 func (p *Plateau) At(step int) float64 { return p.Base.At(step) * p.M() }
@@ -94,26 +85,19 @@ func (p *Plateau) Update(step int, signals map[string]float64) []Decision {
 // MarshalState returns m, the best value and the counters as JSON.
 func (p *Plateau) MarshalState() ([]byte, error) {
 	s := p.state
-	s.Version, s.Policy = stateVersion, "plateau"
-	return json.Marshal(s)
+	return marshalPolicyState("plateau", &s)
 }
 
 // UnmarshalState restores the state written by MarshalState. It changes
 // nothing on error.
 func (p *Plateau) UnmarshalState(data []byte) error {
 	var s plateauState
-	if err := unmarshalState("plateau", data, &s); err != nil {
+	if err := unmarshalPolicyState("plateau", data, p.Bounds, &s); err != nil {
 		return err
-	}
-	if s.Started {
-		if err := checkStateM("plateau", p.Bounds, s.M); err != nil {
-			return err
-		}
 	}
 	if s.Wait < 0 || s.Cooldown < 0 {
 		return errorf("plateau", "state counters (%d, %d) are negative", s.Wait, s.Cooldown)
 	}
-	s.Version, s.Policy = 0, ""
 	p.state = s
 	return nil
 }
@@ -180,21 +164,13 @@ type Dual struct {
 }
 
 type dualState struct {
-	Version int     `json:"version"`
-	Policy  string  `json:"policy"`
-	Started bool    `json:"started"`
-	M       float64 `json:"m"`
+	policyState
 }
 
 var _ Adaptive = (*Dual)(nil)
 
 // M returns the current multiplier.
-func (d *Dual) M() float64 {
-	if !d.state.Started {
-		return d.Init
-	}
-	return d.state.M
-}
+func (d *Dual) M() float64 { return d.state.multiplier(d.Init) }
 
 // At returns Base.At(step)·m for the current m.
 func (d *Dual) At(step int) float64 { return d.Base.At(step) * d.M() }
@@ -207,7 +183,7 @@ func (d *Dual) Update(step int, signals map[string]float64) []Decision {
 		return notes
 	}
 	next := d.clamp(m + d.Rate*(v-d.Bound))
-	d.state = dualState{Started: true, M: next}
+	d.state = dualState{policyState{Started: true, M: next}}
 	if next == m {
 		return nil
 	}
@@ -224,23 +200,16 @@ func (d *Dual) Update(step int, signals map[string]float64) []Decision {
 // MarshalState returns m as JSON.
 func (d *Dual) MarshalState() ([]byte, error) {
 	s := d.state
-	s.Version, s.Policy = stateVersion, "dual"
-	return json.Marshal(s)
+	return marshalPolicyState("dual", &s)
 }
 
 // UnmarshalState restores the state written by MarshalState. It changes
 // nothing on error.
 func (d *Dual) UnmarshalState(data []byte) error {
 	var s dualState
-	if err := unmarshalState("dual", data, &s); err != nil {
+	if err := unmarshalPolicyState("dual", data, d.Bounds, &s); err != nil {
 		return err
 	}
-	if s.Started {
-		if err := checkStateM("dual", d.Bounds, s.M); err != nil {
-			return err
-		}
-	}
-	s.Version, s.Policy = 0, ""
 	d.state = s
 	return nil
 }
@@ -302,10 +271,7 @@ type Guard struct {
 }
 
 type guardState struct {
-	Version int     `json:"version"`
-	Policy  string  `json:"policy"`
-	Started bool    `json:"started"`
-	M       float64 `json:"m"`
+	policyState
 	HasBest bool    `json:"has_best"`
 	Best    float64 `json:"best"`
 	Hold    int     `json:"hold"`
@@ -314,12 +280,7 @@ type guardState struct {
 var _ Adaptive = (*Guard)(nil)
 
 // M returns the current multiplier.
-func (g *Guard) M() float64 {
-	if !g.state.Started {
-		return g.Init
-	}
-	return g.state.M
-}
+func (g *Guard) M() float64 { return g.state.multiplier(g.Init) }
 
 // At returns Base.At(step)·m for the current m.
 func (g *Guard) At(step int) float64 { return g.Base.At(step) * g.M() }
@@ -361,26 +322,19 @@ func (g *Guard) Update(step int, signals map[string]float64) []Decision {
 // MarshalState returns m, the best value and the hold counter as JSON.
 func (g *Guard) MarshalState() ([]byte, error) {
 	s := g.state
-	s.Version, s.Policy = stateVersion, "guard"
-	return json.Marshal(s)
+	return marshalPolicyState("guard", &s)
 }
 
 // UnmarshalState restores the state written by MarshalState. It changes
 // nothing on error.
 func (g *Guard) UnmarshalState(data []byte) error {
 	var s guardState
-	if err := unmarshalState("guard", data, &s); err != nil {
+	if err := unmarshalPolicyState("guard", data, g.Bounds, &s); err != nil {
 		return err
-	}
-	if s.Started {
-		if err := checkStateM("guard", g.Bounds, s.M); err != nil {
-			return err
-		}
 	}
 	if s.Hold < 0 {
 		return errorf("guard", "state hold (%d) is negative", s.Hold)
 	}
-	s.Version, s.Policy = 0, ""
 	g.state = s
 	return nil
 }

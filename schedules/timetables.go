@@ -31,7 +31,7 @@ type Linear struct {
 // done at step.
 func (l Linear) At(step int) float64 {
 	return ramp(l.From, l.To, l.Start, l.End, step, func(f float64) float64 {
-		return l.From + (l.To-l.From)*f
+		return lerp(l.From, l.To, f)
 	})
 }
 
@@ -43,8 +43,7 @@ func (l Linear) Span() (start, end int, ok bool) { return l.Start, l.End, true }
 
 // String returns the text form "linear(from, to, start, end)".
 func (l Linear) String() string {
-	return formatCall("linear", formatFloat(l.From), formatFloat(l.To),
-		strconv.Itoa(l.Start), strconv.Itoa(l.End))
+	return formatRamp("linear", l.From, l.To, l.Start, l.End)
 }
 
 // Poly is the polynomial decay of Zhu and Gupta, "To prune, or not to
@@ -64,7 +63,7 @@ const DefaultPower = 3
 // At returns the value at step.
 func (p Poly) At(step int) float64 {
 	return ramp(p.From, p.To, p.Start, p.End, step, func(f float64) float64 {
-		return p.To + (p.From-p.To)*math.Pow(1-f, p.Power)
+		return lerp(p.To, p.From, math.Pow(1-f, p.Power))
 	})
 }
 
@@ -82,12 +81,10 @@ func (p Poly) Span() (start, end int, ok bool) { return p.Start, p.End, true }
 // String returns the text form "poly(from, to, start, end, power=p)",
 // leaving the power out when it is DefaultPower.
 func (p Poly) String() string {
-	args := []string{formatFloat(p.From), formatFloat(p.To),
-		strconv.Itoa(p.Start), strconv.Itoa(p.End)}
-	if p.Power != DefaultPower {
-		args = append(args, "power="+formatFloat(p.Power))
+	if p.Power == DefaultPower {
+		return formatRamp("poly", p.From, p.To, p.Start, p.End)
 	}
-	return formatCall("poly", args...)
+	return formatRamp("poly", p.From, p.To, p.Start, p.End, "power="+formatFloat(p.Power))
 }
 
 // Exp interpolates geometrically from From at step Start to To at step
@@ -101,7 +98,11 @@ type Exp struct {
 // At returns the value at step.
 func (e Exp) At(step int) float64 {
 	return ramp(e.From, e.To, e.Start, e.End, step, func(f float64) float64 {
-		return e.From * math.Pow(e.To/e.From, f)
+		if ratio := e.To / e.From; ratio > 0 && !math.IsInf(ratio, 0) {
+			return e.From * math.Pow(ratio, f)
+		}
+		// The ratio overflowed or underflowed, so interpolate the logarithms.
+		return math.Exp(lerp(math.Log(e.From), math.Log(e.To), f))
 	})
 }
 
@@ -121,8 +122,7 @@ func (e Exp) Span() (start, end int, ok bool) { return e.Start, e.End, true }
 
 // String returns the text form "exp(from, to, start, end)".
 func (e Exp) String() string {
-	return formatCall("exp", formatFloat(e.From), formatFloat(e.To),
-		strconv.Itoa(e.Start), strconv.Itoa(e.End))
+	return formatRamp("exp", e.From, e.To, e.Start, e.End)
 }
 
 // Cosine anneals from From at step Start to To at step End along half a
@@ -136,7 +136,7 @@ type Cosine struct {
 // At returns the value at step.
 func (c Cosine) At(step int) float64 {
 	return ramp(c.From, c.To, c.Start, c.End, step, func(f float64) float64 {
-		return c.To + (c.From-c.To)*(1+math.Cos(math.Pi*f))/2
+		return lerp(c.To, c.From, (1+math.Cos(math.Pi*f))/2)
 	})
 }
 
@@ -148,8 +148,7 @@ func (c Cosine) Span() (start, end int, ok bool) { return c.Start, c.End, true }
 
 // String returns the text form "cosine(from, to, start, end)".
 func (c Cosine) String() string {
-	return formatCall("cosine", formatFloat(c.From), formatFloat(c.To),
-		strconv.Itoa(c.Start), strconv.Itoa(c.End))
+	return formatRamp("cosine", c.From, c.To, c.Start, c.End)
 }
 
 // Point is a boundary of a Steps schedule: the value from Step on.
@@ -225,7 +224,7 @@ func (c Cyclic) At(step int) float64 {
 	step = max(step, 0)
 	period := max(c.Period, 1)
 	f := float64(step%period) / float64(period)
-	return c.Low + (c.High-c.Low)*(1-math.Abs(2*f-1))
+	return lerp(c.Low, c.High, 1-math.Abs(2*f-1))
 }
 
 // Validate returns an error naming the first invalid field.
@@ -265,7 +264,7 @@ func (r Restarts) At(step int) float64 {
 		start, length := r.cycle(float64(step), period)
 		f = (float64(step) - start) / length
 	}
-	return r.To + (r.From-r.To)*(1+math.Cos(math.Pi*f))/2
+	return lerp(r.To, r.From, (1+math.Cos(math.Pi*f))/2)
 }
 
 // cycle returns the start and length of the cycle holding step when
@@ -275,7 +274,10 @@ func (r Restarts) cycle(step, period float64) (start, length float64) {
 	boundary := func(i float64) float64 {
 		return period * (math.Pow(r.Mult, i) - 1) / (r.Mult - 1)
 	}
+	// Start the search below the first boundary that overflows, so that
+	// a huge Mult gives a finite start and an infinite length.
 	i := math.Floor(math.Log1p(step*(r.Mult-1)/period) / math.Log(r.Mult))
+	i = min(i, math.Floor(math.Log(math.MaxFloat64/period)/math.Log(r.Mult)))
 	for k := 0; k < 4 && i > 0 && boundary(i) > step; k++ {
 		i--
 	}
@@ -328,7 +330,7 @@ type OneCycle struct {
 // At returns the value at step.
 func (o OneCycle) At(step int) float64 {
 	return ramp(o.Low, o.Low, o.Start, o.End, step, func(f float64) float64 {
-		return o.Low + (o.High-o.Low)*(1-math.Cos(2*math.Pi*f))/2
+		return lerp(o.Low, o.High, (1-math.Cos(2*math.Pi*f))/2)
 	})
 }
 
@@ -345,8 +347,7 @@ func (o OneCycle) Span() (start, end int, ok bool) { return o.Start, o.End, true
 
 // String returns the text form "onecycle(low, high, start, end)".
 func (o OneCycle) String() string {
-	return formatCall("onecycle", formatFloat(o.Low), formatFloat(o.High),
-		strconv.Itoa(o.Start), strconv.Itoa(o.End))
+	return formatRamp("onecycle", o.Low, o.High, o.Start, o.End)
 }
 
 // ramp evaluates a schedule that holds from before start and to from end
@@ -364,9 +365,24 @@ func ramp(from, to float64, start, end, step int, shape func(f float64) float64)
 	return shape(float64(step-start) / float64(end-start))
 }
 
+// lerp returns a + (b−a)·w for w in [0, 1]. When b−a overflows it uses
+// a·(1−w) + b·w instead, which stays between a and b when both are finite.
+func lerp(a, b, w float64) float64 {
+	if d := b - a; !math.IsInf(d, 0) {
+		return a + d*w
+	}
+	return a*(1-w) + b*w
+}
+
 // formatCall joins a function name and its arguments into a text form.
 func formatCall(name string, args ...string) string {
 	return name + "(" + strings.Join(args, ", ") + ")"
+}
+
+// formatRamp writes the text form "fn(from, to, start, end, extra...)".
+func formatRamp(fn string, from, to float64, start, end int, extra ...string) string {
+	args := []string{formatFloat(from), formatFloat(to), strconv.Itoa(start), strconv.Itoa(end)}
+	return formatCall(fn, append(args, extra...)...)
 }
 
 // formatFloat writes v in the shortest form that parses back to the same

@@ -102,7 +102,12 @@ func TestAtClosedForms(t *testing.T) {
 		{"delay/middle", Delay{Steps: 50, S: Linear{From: 0, To: 1, End: 100}}, 100, 0.5},
 		{"delay/end", Delay{Steps: 50, S: Linear{From: 0, To: 1, End: 100}}, 150, 1},
 
+		{"delay/start", Delay{Steps: 50, S: Linear{From: 0.2, To: 1, End: 100}}, 50, 0.2},
+		{"delay/after end", Delay{Steps: 50, S: Linear{From: 0, To: 1, End: 100}}, 400, 1},
+
+		{"scale/start", Scale{Factor: -3, S: Linear{From: 1, To: 2, End: 100}}, 0, -3},
 		{"scale", Scale{Factor: 2, S: Linear{From: 0, To: 1, End: 100}}, 50, 1},
+		{"scale/end", Scale{Factor: -3, S: Linear{From: 1, To: 2, End: 100}}, 100, -6},
 
 		{"clamp/low", Clamp{Low: 0.2, High: 0.8, S: Linear{From: 0, To: 1, End: 100}}, 10,
 			0.2},
@@ -115,6 +120,14 @@ func TestAtClosedForms(t *testing.T) {
 		{"join/seam", joinAB(), 100, 0.5},
 		{"join/after seam", joinAB(), 150, 0.25},
 		{"join/end", joinAB(), 200, 0},
+		{"join/start", joinAB(), 0, 0},
+		// A staircase joined at step 50: its first hold ends at the seam.
+		{"join/every before seam", Join{First: Every{N: 20, S: Linear{From: 0, To: 1,
+			End: 100}}, Step: 50, Second: Constant{Value: 2}}, 49, 0.4},
+		{"join/every at seam", Join{First: Every{N: 20, S: Linear{From: 0, To: 1,
+			End: 100}}, Step: 50, Second: Constant{Value: 2}}, 50, 2},
+		{"join/restarted every", Join{First: Constant{Value: 2}, Step: 50, Second: Every{N: 20,
+			S: Linear{From: 0, To: 1, End: 100}}}, 89, 0.2},
 	}
 	for i, c := range cases {
 		got := c.s.At(c.step)
@@ -229,6 +242,37 @@ func TestValidateSparsity(t *testing.T) {
 		err := ValidateSparsity(c.s, c.start, c.end)
 		if (err == nil) != c.ok {
 			t.Errorf("%d: ValidateSparsity = %v, want ok %v", i, err, c.ok)
+		}
+	}
+}
+
+// TestAtFiniteOnExtremeArguments checks that timetables whose arguments
+// are valid but near the float64 limits return finite values between
+// their extremes instead of overflowing.
+func TestAtFiniteOnExtremeArguments(t *testing.T) {
+	const big = 1.7e308
+	cases := []struct {
+		spec     string
+		low, top float64
+	}{
+		{"linear(-1.7e308, 1.7e308, 0, 10)", -big, big},
+		{"poly(1.7e308, -1.7e308, 0, 10, power=1e308)", -big, big},
+		{"cosine(-1.7e308, 1.7e308, 0, 10)", -big, big},
+		{"cyclic(-1.7e308, 1.7e308, 10)", -big, big},
+		{"onecycle(-1.7e308, 1.7e308, 0, 10)", -big, big},
+		{"restarts(1.7e308, -1.7e308, 10)", -big, big},
+		{"restarts(1, 0, 10, mult=1e300)", 0, 1},
+		{"restarts(1, 0, 1099511627776, mult=1e308)", 0, 1},
+		{"exp(1e-300, 1e300, 0, 10)", 1e-300, 1e300},
+		{"exp(1e300, 1e-300, 0, 10)", 1e-300, 1e300},
+	}
+	for i, c := range cases {
+		s := MustParse(c.spec)
+		for _, step := range []int{0, 1, 3, 5, 7, 10, 11, 1000, MaxStep} {
+			if got := s.At(step); !(got >= c.low && got <= c.top) {
+				t.Errorf("%d: %s At(%d) = %v, want a value in [%v, %v]", i, c.spec, step, got,
+					c.low, c.top)
+			}
 		}
 	}
 }

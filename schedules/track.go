@@ -1,7 +1,6 @@
 package schedules
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 )
@@ -40,22 +39,14 @@ type Track struct {
 }
 
 type trackState struct {
-	Version  int     `json:"version"`
-	Policy   string  `json:"policy"`
-	Started  bool    `json:"started"`
-	M        float64 `json:"m"`
+	policyState
 	Integral float64 `json:"integral"`
 }
 
 var _ Adaptive = (*Track)(nil)
 
 // M returns the current multiplier.
-func (t *Track) M() float64 {
-	if !t.state.Started {
-		return t.Init
-	}
-	return t.state.M
-}
+func (t *Track) M() float64 { return t.state.multiplier(t.Init) }
 
 // At returns Base.At(step)·m for the current m.
 func (t *Track) At(step int) float64 { return t.Base.At(step) * t.M() }
@@ -76,14 +67,28 @@ func (t *Track) Update(step int, signals map[string]float64) []Decision {
 	if t.Decreasing {
 		e = -e
 	}
+	if math.IsInf(e, 0) {
+		return []Decision{{Step: step, Policy: "track", Signal: t.Signal, Value: v, Old: m,
+			New: m, Reason: fmt.Sprintf("ignored: target %s minus %s %s overflows",
+				formatFloat(target), t.Signal, formatFloat(v))}}
+	}
 
-	integral := t.state.Integral + e
-	next := t.clamp(t.Init * math.Exp(t.Kp*e+t.Ki*integral))
+	// The integral stays finite, and stays 0 when Ki is 0, so that the
+	// state always encodes as JSON and Ki·I is never 0·Inf.
+	integral := t.state.Integral
+	if sum := integral + e; t.Ki != 0 && !math.IsInf(sum, 0) {
+		integral = sum
+	}
+	next, ok := t.law(e, integral)
 	if (next >= t.Max && e > 0) || (next <= t.Min && e < 0) {
 		integral = t.state.Integral
-		next = t.clamp(t.Init * math.Exp(t.Kp*e+t.Ki*integral))
+		next, ok = t.law(e, integral)
 	}
-	t.state = trackState{Started: true, M: next, Integral: integral}
+	if !ok {
+		return []Decision{{Step: step, Policy: "track", Signal: t.Signal, Value: v, Old: m,
+			New: m, Reason: "ignored: kp·e + ki·I is not a number"}}
+	}
+	t.state = trackState{policyState{Started: true, M: next}, integral}
 	if next == m {
 		return nil
 	}
@@ -98,29 +103,33 @@ func (t *Track) Update(step int, signals map[string]float64) []Decision {
 			relation, formatFloat(target))}}
 }
 
+// law returns clamp(Init·exp(Kp·e + Ki·integral)). ok is false when the
+// exponent is NaN, which happens only when the two products overflow
+// with opposite signs.
+func (t *Track) law(e, integral float64) (m float64, ok bool) {
+	u := t.Kp*e + t.Ki*integral
+	if math.IsNaN(u) {
+		return 0, false
+	}
+	return t.clamp(t.Init * math.Exp(u)), true
+}
+
 // MarshalState returns m and the integral as JSON.
 func (t *Track) MarshalState() ([]byte, error) {
 	s := t.state
-	s.Version, s.Policy = stateVersion, "track"
-	return json.Marshal(s)
+	return marshalPolicyState("track", &s)
 }
 
 // UnmarshalState restores the state written by MarshalState. It changes
 // nothing on error.
 func (t *Track) UnmarshalState(data []byte) error {
 	var s trackState
-	if err := unmarshalState("track", data, &s); err != nil {
+	if err := unmarshalPolicyState("track", data, t.Bounds, &s); err != nil {
 		return err
-	}
-	if s.Started {
-		if err := checkStateM("track", t.Bounds, s.M); err != nil {
-			return err
-		}
 	}
 	if err := checkFinite("track", "state integral", s.Integral); err != nil {
 		return err
 	}
-	s.Version, s.Policy = 0, ""
 	t.state = s
 	return nil
 }

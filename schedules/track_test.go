@@ -10,20 +10,47 @@ import (
 	"testing"
 )
 
-// readGzipTable reads a gzip-compressed file of space-separated numbers.
-func readGzipTable(t *testing.T, path string) [][]float64 {
+// scanGzip returns a line scanner over a gzip-compressed file, closed
+// when the test ends.
+func scanGzip(t *testing.T, path string) *bufio.Scanner {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	z, err := gzip.NewReader(f)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return bufio.NewScanner(z)
+}
+
+// standardize scales every column of x to mean 0 and population standard
+// deviation 1, in place.
+func standardize(x [][]float64) {
+	n := float64(len(x))
+	for j := range x[0] {
+		var mean, sq float64
+		for i := range x {
+			mean += x[i][j]
+		}
+		mean /= n
+		for i := range x {
+			sq += (x[i][j] - mean) * (x[i][j] - mean)
+		}
+		sd := math.Sqrt(sq / n)
+		for i := range x {
+			x[i][j] = (x[i][j] - mean) / sd
+		}
+	}
+}
+
+// readGzipTable reads a gzip-compressed file of space-separated numbers.
+func readGzipTable(t *testing.T, path string) [][]float64 {
+	t.Helper()
 	var rows [][]float64
-	sc := bufio.NewScanner(z)
+	sc := scanGzip(t, path)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) == 0 {
@@ -31,6 +58,7 @@ func readGzipTable(t *testing.T, path string) [][]float64 {
 		}
 		row := make([]float64, len(fields))
 		for j, s := range fields {
+			var err error
 			if row[j], err = strconv.ParseFloat(s, 64); err != nil {
 				t.Fatalf("%s: %v", path, err)
 			}
@@ -55,21 +83,8 @@ func diabetes(t *testing.T) (x [][]float64, y []float64) {
 		t.Fatalf("diabetes: got %d×%d features and %d targets, want 442×10 and 442",
 			len(x), len(x[0]), len(y))
 	}
+	standardize(x)
 	n := float64(len(x))
-	for j := range x[0] {
-		var mean, sq float64
-		for i := range x {
-			mean += x[i][j]
-		}
-		mean /= n
-		for i := range x {
-			sq += (x[i][j] - mean) * (x[i][j] - mean)
-		}
-		sd := math.Sqrt(sq / n)
-		for i := range x {
-			x[i][j] = (x[i][j] - mean) / sd
-		}
-	}
 	var mean float64
 	for _, v := range y {
 		mean += v
