@@ -167,11 +167,11 @@ func writeSummaryTable(b *bytes.Buffer, groups []*group) {
 			nz = append(nz, float64(r.NonZero))
 			wall = append(wall, r.Time)
 		}
-		am, as := meanSD(acc)
-		sm, ss := meanSD(sp)
-		lm, ls := meanSD(loss)
-		nm, _ := meanSD(nz)
-		wm, _ := meanSD(wall)
+		am, as := MeanSD(acc)
+		sm, ss := MeanSD(sp)
+		lm, ls := MeanSD(loss)
+		nm, _ := MeanSD(nz)
+		wm, _ := MeanSD(wall)
 		fmt.Fprintf(b, "| %s | %d | %d | %.4f ± %.4f | %.4f ± %.4f | %.0f / %d | %.4f ± %.4f | %.1f |\n",
 			g.label, len(g.runs), last.Step, am, as, sm, ss, nm, last.Params, lm, ls, wm)
 	}

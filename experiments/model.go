@@ -79,10 +79,10 @@ type model struct {
 	// pruned lists the weight matrices under pruning with their
 	// sparsity schedule; measured lists the matrices whose sparsity
 	// Record.Sparsity reports.
-	pruned   map[string]schedules.Schedule
-	measured []*gorgonia.Node
-	terms    []termInfo
-	window    window             // the solver's metrics since the last record
+	pruned    map[string]schedules.Schedule
+	measured  []*gorgonia.Node
+	terms     []termInfo
+	window    window            // the solver's metrics since the last record
 	structure solvers.Structure // of the pruned matrices
 
 	lr      float64

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+	"gonum.org/v1/gonum/stat"
 )
 
 // group collects the runs that differ only in their seed: the same
@@ -238,18 +239,15 @@ func boundaries(phases []Phase) []int {
 	return steps
 }
 
-// meanSD returns the mean and the sample standard deviation (0 for one
-// value) of xs.
-func meanSD(xs []float64) (mean, sd float64) {
-	for _, x := range xs {
-		mean += x
+// MeanSD returns the mean and the sample standard deviation (divided by
+// n−1) of xs, with the deviation 0 for a single value. It returns NaN
+// for both when xs is empty.
+func MeanSD(xs []float64) (mean, sd float64) {
+	switch len(xs) {
+	case 0:
+		return math.NaN(), math.NaN()
+	case 1:
+		return xs[0], 0
 	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	for _, x := range xs {
-		sd += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(sd / float64(len(xs)-1))
+	return stat.MeanStdDev(xs, nil)
 }

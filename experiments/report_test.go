@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -140,5 +141,30 @@ func TestLoadRecordsErrors(t *testing.T) {
 	}
 	if _, err := LoadRecords([]string{filepath.Join(empty, "missing")}); err == nil {
 		t.Error("missing path returned no error")
+	}
+}
+
+func TestMeanSD(t *testing.T) {
+	// Expected values by hand: the sample variance of 1, 2, 3, 4 is
+	// (2.25 + 0.25 + 0.25 + 2.25)/3 = 5/3.
+	cases := []struct {
+		xs       []float64
+		mean, sd float64
+	}{
+		{[]float64{1, 2, 3, 4}, 2.5, math.Sqrt(5.0 / 3)},
+		{[]float64{0.9, 0.9}, 0.9, 0},
+		{[]float64{7}, 7, 0},
+	}
+	for i, c := range cases {
+		mean, sd := MeanSD(c.xs)
+		if math.Abs(mean-c.mean) > 1e-12 {
+			t.Errorf("case %d: mean %v, want %v", i, mean, c.mean)
+		}
+		if math.Abs(sd-c.sd) > 1e-12 {
+			t.Errorf("case %d: standard deviation %v, want %v", i, sd, c.sd)
+		}
+	}
+	if mean, sd := MeanSD(nil); !math.IsNaN(mean) || !math.IsNaN(sd) {
+		t.Errorf("MeanSD(nil) = %v, %v; want NaN, NaN", mean, sd)
 	}
 }

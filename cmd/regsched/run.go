@@ -30,6 +30,7 @@ type runFlags struct {
 	out      string
 	name     string
 	png      bool
+	allSeeds bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -59,6 +60,8 @@ handwritten digits, dense and then with cubic gradual magnitude pruning to
 	fl.StringVar(&f.out, "out", "runs", "folder that receives the run folder")
 	fl.StringVar(&f.name, "name", "", "name of the run folder (default: the recipe's name)")
 	fl.BoolVar(&f.png, "png", false, "also write the plot as PNG")
+	fl.BoolVar(&f.allSeeds, "all-seeds", false,
+		"print every evaluation of every seed (default: of the first seed only)")
 	fl.Bool("print-recipe", false, "print the recipe with the flags applied, and exit")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return cmd
@@ -142,7 +145,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	if r.Pruning != nil {
 		fmt.Fprintf(out, "pruning schedule: %s\n", r.Pruning.PruningSchedule())
 	}
-	progress := newProgress(cmd.ErrOrStderr(), out)
+	progress := newProgress(cmd.ErrOrStderr(), out, r, dir, f.allSeeds)
 	res, err := experiments.Run(context.Background(), r, dir, experiments.RunOptions{
 		Progress: progress.event,
 	})
@@ -174,17 +177,25 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	return nil
 }
 
-// progress draws a progress bar on errw and a table row per evaluation
-// on out.
+// progress draws a progress bar on errw and the evaluation tables on
+// out. Each run of the table seed gets its own table with a row per
+// evaluation. Unless allSeeds is set, the runs of the other seeds share
+// one table with a row for their final evaluation, because
+// metrics.jsonl contains every evaluation anyway.
 type progress struct {
-	bar    *progressbar.ProgressBar
-	errw   io.Writer
-	out    io.Writer
-	header bool
+	bar       *progressbar.ProgressBar
+	errw, out io.Writer
+	tableSeed uint64
+	allSeeds  bool
+	metrics   string // path of metrics.jsonl, named under the final-row table
+	run       string // run whose table is open
+	others    bool   // the final-row table has its header
 }
 
-func newProgress(errw, out io.Writer) *progress {
-	return &progress{errw: errw, out: out}
+func newProgress(errw, out io.Writer, r *experiments.Recipe, dir string,
+	allSeeds bool) *progress {
+	return &progress{errw: errw, out: out, tableSeed: r.Seeds[0], allSeeds: allSeeds,
+		metrics: filepath.Join(dir, experiments.MetricsFile)}
 }
 
 func (p *progress) event(e experiments.Event) {
@@ -198,30 +209,52 @@ func (p *progress) event(e experiments.Event) {
 			progressbar.OptionClearOnFinish())
 	}
 	switch {
-	case e.Record != nil:
-		p.row(e.Record)
-	case e.Summary != nil:
-	default:
+	case e.Record != nil && (p.allSeeds || e.Record.Seed == p.tableSeed):
+		p.bar.Clear()
+		p.row(e.Run, e.Record)
+	case e.Summary != nil && !p.allSeeds && e.Summary.Seed != p.tableSeed:
+		p.bar.Clear()
+		p.finalRow(e.Summary)
+	case e.Record == nil && e.Summary == nil:
 		p.bar.Set(e.Done)
 	}
 }
 
-// row prints one evaluation; the bar is cleared first so the table
-// stays readable on a terminal.
-func (p *progress) row(r *experiments.Record) {
-	p.bar.Clear()
-	if !p.header {
+// controlColumn names the column of the value that drives sparsity: λ
+// of the first penalty term, or the pruning schedule's target.
+func controlColumn(r *experiments.Record) (string, float64) {
+	if len(r.Terms) > 0 {
+		return "λ " + r.Terms[0].Name, r.Terms[0].Lambda
+	}
+	return "target", r.TargetSparsity
+}
+
+// row prints one evaluation of the table seed, opening a new table with
+// a heading when the run changes.
+func (p *progress) row(run string, r *experiments.Record) {
+	name, control := controlColumn(r)
+	if run != p.run {
+		p.run = run
+		fmt.Fprintf(p.out, "\n%s, seed %d\n%7s %12s %9s %11s %9s\n", r.Variant, r.Seed,
+			"step", name, "sparsity", "train loss", "test acc")
+	}
+	fmt.Fprintf(p.out, "%7d %12.4g %9.4f %11.4f %9.4f\n", r.Step, control, r.Sparsity,
+		r.TrainLoss, r.TestAccuracy)
+}
+
+// finalRow prints the final evaluation of a run of another seed.
+func (p *progress) finalRow(s *experiments.RunSummary) {
+	if !p.others {
+		p.others = true
+		fmt.Fprintf(p.out, "\nother seeds, final evaluation (every evaluation is in %s)\n",
+			p.metrics)
 		fmt.Fprintf(p.out, "%-16s %7s %12s %9s %11s %9s\n",
 			"run", "step", "λ or target", "sparsity", "train loss", "test acc")
-		p.header = true
 	}
-	control := r.TargetSparsity
-	if len(r.Terms) > 0 {
-		control = r.Terms[0].Lambda
-	}
-	fmt.Fprintf(p.out, "%-16s %7d %12.4g %9.4f %11.4f %9.4f\n",
-		fmt.Sprintf("%s/seed%d", r.Variant, r.Seed), r.Step, control, r.Sparsity,
-		r.TrainLoss, r.TestAccuracy)
+	r := s.Final
+	_, control := controlColumn(r)
+	fmt.Fprintf(p.out, "%-16s %7d %12.4g %9.4f %11.4f %9.4f\n", s.Run, r.Step, control,
+		r.Sparsity, r.TrainLoss, r.TestAccuracy)
 }
 
 func (p *progress) finish() {
@@ -241,7 +274,8 @@ func printSummary(out io.Writer, res *experiments.Result) error {
 		}
 		by[s.Variant] = append(by[s.Variant], s)
 	}
-	fmt.Fprintln(out)
+	fmt.Fprintf(out, "\nfinal evaluation, mean ± sample standard deviation over %d seeds\n",
+		len(by[variants[0]]))
 	tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "\t%s\t\n", strings.Join(variants, "\t"))
 	rowf := func(label string, f func(experiments.RunSummary) float64, format string) {
@@ -251,7 +285,7 @@ func printSummary(out io.Writer, res *experiments.Result) error {
 			for _, s := range by[v] {
 				xs = append(xs, f(s))
 			}
-			m, sd := meanSD(xs)
+			m, sd := experiments.MeanSD(xs)
 			cell := fmt.Sprintf(format, m)
 			if len(xs) > 1 {
 				cell += fmt.Sprintf(" ± "+format, sd)
@@ -285,21 +319,6 @@ func printSummary(out io.Writer, res *experiments.Result) error {
 			strings.Join(parts, ", "))
 	}
 	return nil
-}
-
-// meanSD returns the mean and sample standard deviation of xs.
-func meanSD(xs []float64) (mean, sd float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	for _, x := range xs {
-		sd += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(sd / float64(len(xs)-1))
 }
 
 // usageArgs wraps a cobra argument check so that its error exits with

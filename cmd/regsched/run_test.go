@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,14 +29,15 @@ eval_every: 10
 seeds: [1]
 `
 
-// execute runs a fresh command with args and returns its output and
-// the exit status main would use.
+// execute runs a fresh command with args and returns its standard
+// output, followed by the error message if any, and the exit status main
+// would use. The progress bar on standard error is dropped.
 func execute(t *testing.T, cmd *cobra.Command, args ...string) (string, int) {
 	t.Helper()
 	var out bytes.Buffer
 	cmd.SetArgs(args)
 	cmd.SetOut(&out)
-	cmd.SetErr(&out)
+	cmd.SetErr(io.Discard)
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
 	if err := cmd.Execute(); err != nil {
 		return out.String() + err.Error(), exitCode(err)
@@ -39,16 +45,20 @@ func execute(t *testing.T, cmd *cobra.Command, args ...string) (string, int) {
 	return out.String(), 0
 }
 
+// writeRecipe writes src to dir/name and returns the path.
+func writeRecipe(t *testing.T, dir, name, src string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestRunBadInputExitsTwo(t *testing.T) {
 	dir := t.TempDir()
-	recipe := filepath.Join(dir, "tiny.yaml")
-	if err := os.WriteFile(recipe, []byte(tinyRecipe), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	typo := filepath.Join(dir, "typo.yaml")
-	if err := os.WriteFile(typo, []byte(strings.Replace(tinyRecipe, "steps:", "stepz:", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	recipe := writeRecipe(t, dir, "tiny.yaml", tinyRecipe)
+	typo := writeRecipe(t, dir, "typo.yaml", strings.Replace(tinyRecipe, "steps:", "stepz:", 1))
 	out := filepath.Join(dir, "runs")
 	cases := []struct {
 		args []string
@@ -85,10 +95,7 @@ func TestRunBadInputExitsTwo(t *testing.T) {
 
 func TestRunRecipeFile(t *testing.T) {
 	dir := t.TempDir()
-	recipe := filepath.Join(dir, "tiny.yaml")
-	if err := os.WriteFile(recipe, []byte(tinyRecipe), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	recipe := writeRecipe(t, dir, "tiny.yaml", tinyRecipe)
 	out := filepath.Join(dir, "runs")
 	msg, code := execute(t, newRunCmd(), recipe, "--out", out, "--steps", "12", "--sparsity", "0.25",
 		"--seed", "7", "--name", "short")
@@ -117,6 +124,41 @@ func TestRunRecipeFile(t *testing.T) {
 	}
 }
 
+func TestRunTables(t *testing.T) {
+	dir := t.TempDir()
+	recipe := writeRecipe(t, dir, "tiny.yaml", strings.Replace(tinyRecipe, "seeds: [1]", "seeds: [1, 2]", 1))
+	cases := []struct {
+		args      []string
+		want, not []string // substrings the output must and must not contain
+	}{
+		{[]string{"--name", "first"},
+			[]string{"dense, seed 1\n   step       target", "sparse, seed 1\n",
+				"     10       0.4375    0.4375", "other seeds, final evaluation",
+				"dense/seed2           20", "sparse/seed2          20          0.5    0.5000",
+				"mean ± sample standard deviation over 2 seeds"},
+			[]string{"dense, seed 2", "sparse/seed2          10", "\nsparse/seed1 "}},
+		{[]string{"--name", "all", "--all-seeds"},
+			[]string{"dense, seed 1\n", "sparse, seed 2\n"},
+			[]string{"other seeds"}},
+	}
+	for i, c := range cases {
+		msg, code := execute(t, newRunCmd(), append([]string{recipe, "--out", dir}, c.args...)...)
+		if code != 0 {
+			t.Fatalf("case %d: exit status %d: %s", i, code, msg)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(msg, want) {
+				t.Errorf("case %d: output lacks %q:\n%s", i, want, msg)
+			}
+		}
+		for _, not := range c.not {
+			if strings.Contains(msg, not) {
+				t.Errorf("case %d: output contains %q:\n%s", i, not, msg)
+			}
+		}
+	}
+}
+
 func TestRunPrintRecipe(t *testing.T) {
 	msg, code := execute(t, newRunCmd(), "--print-recipe", "--steps", "77")
 	if code != 0 {
@@ -131,48 +173,87 @@ func TestRunPrintRecipe(t *testing.T) {
 	}
 }
 
+// sweepShardRuns lists, for each way of choosing a shard, the extra
+// arguments and environment of shard 0 and shard 1 of two.
+var sweepShardRuns = []struct {
+	name string
+	args [2][]string
+	env  [2]map[string]string
+}{
+	{"flag", [2][]string{{"--shard", "0/2"}, {"--shard", "1/2"}}, [2]map[string]string{}},
+	{"slurm", [2][]string{},
+		[2]map[string]string{
+			{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "2"},
+			{"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2"}}},
+	{"indexed", [2][]string{{"--shard-count", "2"}, {"--shard-count", "2"}},
+		[2]map[string]string{{"JOB_COMPLETION_INDEX": "0"}, {"JOB_COMPLETION_INDEX": "1"}}},
+}
+
 func TestSweepShardsAndReport(t *testing.T) {
 	dir := t.TempDir()
-	recipe := filepath.Join(dir, "tiny.yaml")
 	src := strings.Replace(tinyRecipe, "steps: 20", "steps: 10", 1)
 	src = strings.Replace(src, "baseline: true", "baseline: false", 1)
-	if err := os.WriteFile(recipe, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "runs")
+	recipe := writeRecipe(t, dir, "tiny.yaml", src)
 	grid := []string{"--grid", "solver.lr=0.01,0.003", "--grid", "pruning.sparsity=0.5,0.7"}
+	pointLine := regexp.MustCompile(`(?m)^point (\d) \(`)
 
-	// Shard 0 of 2 from the flag, shard 1 of 2 from Slurm's variables.
-	msg, code := execute(t, newSweepCmd(), append([]string{recipe, "--out", out, "--shard", "0/2"}, grid...)...)
-	if code != 0 || !strings.Contains(msg, "4 points, shard 0/2 runs 2") {
-		t.Fatalf("shard 0: exit status %d: %s", code, msg)
-	}
-	t.Setenv("SLURM_ARRAY_TASK_ID", "1")
-	t.Setenv("SLURM_ARRAY_TASK_COUNT", "2")
-	msg, code = execute(t, newSweepCmd(), append([]string{recipe, "--out", out}, grid...)...)
-	if code != 0 || !strings.Contains(msg, "4 points, shard 1/2 runs 2") {
-		t.Fatalf("shard 1: exit status %d: %s", code, msg)
-	}
-	for k := 0; k < 4; k++ {
-		if _, err := os.Stat(filepath.Join(experiments.PointDir(filepath.Join(out, "tiny"), k),
-			experiments.SummaryFile)); err != nil {
-			t.Errorf("point %d did not run: %v", k, err)
+	for _, c := range sweepShardRuns {
+		out := filepath.Join(dir, c.name)
+		ran := make([]int, 4) // how often each point ran
+		for shard := range 2 {
+			for _, k := range []string{"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT",
+				"JOB_COMPLETION_INDEX"} {
+				t.Setenv(k, c.env[shard][k])
+			}
+			args := append([]string{recipe, "--out", out}, grid...)
+			msg, code := execute(t, newSweepCmd(), append(args, c.args[shard]...)...)
+			want := fmt.Sprintf("4 points, shard %d/2 runs 2", shard)
+			if code != 0 || !strings.Contains(msg, want) {
+				t.Fatalf("%s shard %d: exit status %d, want 0 and %q: %s", c.name, shard, code, want, msg)
+			}
+			for _, m := range pointLine.FindAllStringSubmatch(msg, -1) {
+				k, _ := strconv.Atoi(m[1])
+				ran[k]++
+			}
+		}
+		if !slices.Equal(ran, []int{1, 1, 1, 1}) {
+			t.Errorf("%s: points ran %v times, want each once", c.name, ran)
+		}
+		for k := range 4 {
+			pointDir := experiments.PointDir(filepath.Join(out, "tiny"), k)
+			if _, err := os.Stat(filepath.Join(pointDir, experiments.SummaryFile)); err != nil {
+				t.Errorf("%s: point %d has no summary: %v", c.name, k, err)
+			}
+		}
+
+		report := filepath.Join(dir, c.name+"-report")
+		msg, code := execute(t, newReportCmd(), filepath.Join(out, "tiny"), "--out", report)
+		if code != 0 {
+			t.Fatalf("%s: report: exit status %d: %s", c.name, code, msg)
+		}
+		md, err := os.ReadFile(filepath.Join(report, experiments.ReportFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wants := []string{"from 4 run groups"}
+		for _, sp := range []string{"0.5", "0.7"} {
+			for _, lr := range []string{"0.01", "0.003"} {
+				wants = append(wants, fmt.Sprintf("| sparse pruning.sparsity=%s solver.lr=%s | 1 |", sp, lr))
+			}
+		}
+		for _, want := range wants {
+			if !strings.Contains(string(md), want) {
+				t.Errorf("%s: report lacks %q", c.name, want)
+			}
 		}
 	}
-	// Running shard 1 again skips its finished points.
-	msg, _ = execute(t, newSweepCmd(), append([]string{recipe, "--out", out}, grid...)...)
+
+	// Running a finished shard again skips its points.
+	t.Setenv("JOB_COMPLETION_INDEX", "1")
+	msg, _ := execute(t, newSweepCmd(), append([]string{recipe, "--out", filepath.Join(dir, "indexed"),
+		"--shard-count", "2"}, grid...)...)
 	if strings.Count(msg, "done before, skipped") != 2 {
 		t.Errorf("rerun of shard 1 did not skip its 2 points:\n%s", msg)
-	}
-
-	report := filepath.Join(dir, "report")
-	msg, code = execute(t, newReportCmd(), filepath.Join(out, "tiny"), "--out", report)
-	if code != 0 {
-		t.Fatalf("report: exit status %d: %s", code, msg)
-	}
-	md, err := os.ReadFile(filepath.Join(report, experiments.ReportFile))
-	if err != nil || !strings.Contains(string(md), "from 4 run groups") {
-		t.Errorf("report does not merge 4 points: %v", err)
 	}
 
 	// Bad sweep input is a usage error.
@@ -180,9 +261,14 @@ func TestSweepShardsAndReport(t *testing.T) {
 		{recipe, "--grid", "solver.lr"},
 		{recipe, "--grid", "solver.lrr=1"},
 		{recipe, "--shard", "2/2"},
+		{recipe, "--shard-count", "0"}, // JOB_COMPLETION_INDEX is still set
 	} {
+		out := filepath.Join(dir, "bad")
 		if msg, code := execute(t, newSweepCmd(), append(args, "--out", out)...); code != 2 {
 			t.Errorf("bad case %d: exit status %d, want 2 (%s)", i, code, msg)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("bad case %d: %s was created", i, out)
 		}
 	}
 }

@@ -105,7 +105,7 @@ func runSweep(cmd *cobra.Command, points []experiments.SweepPoint, shard experim
 			continue
 		}
 		fmt.Fprintf(out, "point %d (%s)\n", p.Index, p.Point)
-		progress := newProgress(cmd.ErrOrStderr(), out)
+		progress := newProgress(cmd.ErrOrStderr(), out, p.Recipe, pointDir, false)
 		res, err := experiments.Run(context.Background(), p.Recipe, pointDir,
 			experiments.RunOptions{Progress: progress.event, Point: p.Point.Map()})
 		progress.finish()
