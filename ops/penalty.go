@@ -270,12 +270,21 @@ func (op *penaltyGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if !ok {
 		return nil, errors.Errorf("ops: %v: w is a %T; want a tensor", op, inputs[0])
 	}
+	// A new tensor starts at zero, so the gradient is added without
+	// clearing it first.
 	out := tensor.New(tensor.Of(w.Dtype()), tensor.WithShape(w.Shape().Clone()...))
-	return op.UsePreallocDo(out, inputs...)
+	return op.writeGrad(out, false, inputs)
 }
 
 // UsePreallocDo overwrites prealloc with g·coef·∇R(w).
 func (op *penaltyGradOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.writeGrad(prealloc, true, inputs)
+}
+
+// writeGrad adds g·coef·∇R(w) into prealloc, setting prealloc to zero
+// first when zero is true.
+func (op *penaltyGradOp) writeGrad(prealloc gorgonia.Value, zero bool,
+	inputs []gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 3 {
 		return nil, errors.Errorf("ops: %v: got %d inputs; want 3 (w, coef, grad)", op, len(inputs))
 	}
@@ -295,7 +304,9 @@ func (op *penaltyGradOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgon
 	if err != nil {
 		return nil, err
 	}
-	out.Zero()
+	if zero {
+		out.Zero()
+	}
 	if err := op.term.AddGrad(w, out, g*c); err != nil {
 		return nil, errors.Wrapf(err, "ops: %v", op)
 	}
