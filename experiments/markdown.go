@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/regsched/regsched/schedules"
 )
 
 // ReportFile is the Markdown file WriteReport writes.
@@ -194,6 +196,7 @@ func writeGroupSection(b *bytes.Buffer, dir string, i int, g *group, png bool) e
 	for _, p := range phases {
 		b.WriteString(phaseSentence(p))
 	}
+	writeDecisions(b, run)
 
 	layers := fmt.Sprintf("g%d-layers.svg", i+1)
 	if err := plotLayers("Per-layer sparsity (solid) and target (dashed), "+g.label, "sparsity", run,
@@ -216,6 +219,40 @@ func writeGroupSection(b *bytes.Buffer, dir string, i int, g *group, png bool) e
 		layers, hist, grads)
 	return nil
 }
+
+// maxDecisionRows bounds the decision table of a run, because a policy
+// may decide at every step.
+const maxDecisionRows = 50
+
+// writeDecisions writes a table of the policy decisions of one run (the
+// step, policy, signal and its value, m before and after, and the
+// reason), or nothing when no policy moved m.
+func writeDecisions(b *bytes.Buffer, run []Record) {
+	var all []schedules.Decision
+	for i := range run {
+		all = append(all, run[i].Decisions...)
+	}
+	if len(all) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nPolicy decisions (%d). A decision made after step t sets m from step "+
+		"t+1 on.\n\n", len(all))
+	b.WriteString("| step | policy | signal | value | m before | m after | reason |\n" +
+		"|---|---|---|---|---|---|---|\n")
+	for i, d := range all {
+		if i == maxDecisionRows {
+			fmt.Fprintf(b, "\nThe other %d decisions are in %s.\n", len(all)-i, MetricsFile)
+			break
+		}
+		fmt.Fprintf(b, "| %d | %s | %s | %.4g | %.4g | %.4g | %s |\n", d.Step,
+			escapeCell(d.Policy), escapeCell(d.Signal), d.Value, d.Old, d.New,
+			escapeCell(d.Reason))
+	}
+}
+
+// escapeCell escapes the pipes of s so that it stays in one Markdown
+// table cell.
+func escapeCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
 // phaseSentence says in words what a phase shows.
 func phaseSentence(p Phase) string {

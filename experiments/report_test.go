@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/regsched/regsched/schedules"
 )
 
 func TestPhaseRules(t *testing.T) {
@@ -166,5 +169,43 @@ func TestMeanSD(t *testing.T) {
 	}
 	if mean, sd := MeanSD(nil); !math.IsNaN(mean) || !math.IsNaN(sd) {
 		t.Errorf("MeanSD(nil) = %v, %v; want NaN, NaN", mean, sd)
+	}
+}
+
+// TestWriteDecisions checks the decision table of a run: one row per
+// decision in step order, pipes escaped, and rows past maxDecisionRows
+// counted instead of listed.
+func TestWriteDecisions(t *testing.T) {
+	guard := schedules.Decision{Step: 9, Policy: "guard", Signal: "recall/0", Value: 0.61,
+		Old: 1, New: 0.5, Reason: "backed off: recall/0 0.61 is worse than its best 0.8"}
+	track := schedules.Decision{Step: 19, Policy: "track", Signal: "a|b", Value: 0.25,
+		Old: 0.5, New: 0.75, Reason: "a|b 0.25 is below target 0.5"}
+	run := []Record{{Step: 0}, {Step: 10, Decisions: []schedules.Decision{guard}},
+		{Step: 20, Decisions: []schedules.Decision{track}}}
+	var b bytes.Buffer
+	writeDecisions(&b, run)
+	for _, want := range []string{"Policy decisions (2).",
+		"| 9 | guard | recall/0 | 0.61 | 1 | 0.5 | backed off: recall/0 0.61 is worse than " +
+			"its best 0.8 |\n| 19 | track | a\\|b | 0.25 | 0.5 | 0.75 | a\\|b 0.25 is below " +
+			"target 0.5 |\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+
+	b.Reset()
+	writeDecisions(&b, run[:1])
+	if b.Len() != 0 {
+		t.Errorf("run without decisions wrote %q, want nothing", b.String())
+	}
+
+	many := make([]schedules.Decision, maxDecisionRows+7)
+	b.Reset()
+	writeDecisions(&b, []Record{{Decisions: many}})
+	if rows := strings.Count(b.String(), "\n| 0 |"); rows != maxDecisionRows {
+		t.Errorf("%d rows, want %d", rows, maxDecisionRows)
+	}
+	if !strings.Contains(b.String(), "The other 7 decisions are in metrics.jsonl.") {
+		t.Errorf("table lacks the count of rows left out:\n%s", b.String())
 	}
 }

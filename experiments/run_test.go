@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -243,6 +244,18 @@ func TestRunVariants(t *testing.T) {
 		}
 		if len(last.Decisions) == 0 || last.Decisions[0].Signal != "val_acc" {
 			t.Errorf("adaptive: decisions %+v, want moves on val_acc", last.Decisions)
+		}
+		out := filepath.Join(t.TempDir(), "report")
+		if err := WriteReport(out, recs, ReportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		md, err := os.ReadFile(filepath.Join(out, ReportFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := fmt.Sprintf("| %d | track | val_acc |", last.Decisions[0].Step)
+		if !strings.Contains(string(md), row) {
+			t.Errorf("adaptive: report lacks the decision row %q", row)
 		}
 	}
 }
