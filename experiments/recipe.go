@@ -3,14 +3,12 @@ package experiments
 import (
 	"bytes"
 	"crypto/sha256"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/pkg/errors"
 	"go.yaml.in/yaml/v3"
@@ -22,6 +20,14 @@ import (
 //
 //go:embed recipes/default.yaml
 var DefaultRecipeYAML []byte
+
+// ReproRecipes holds the recipes of the paper-style reproductions, one
+// file recipes/repro/NAME.yaml per reproduction; package repro parses
+// and runs them. They are embedded here because go:embed reads only
+// files under the embedding package's folder.
+//
+//go:embed recipes/repro/*.yaml
+var ReproRecipes embed.FS
 
 // Recipe describes an experiment: the data, the model, the solver, the
 // penalties and pruning, and how long and how often to evaluate. Its
@@ -167,10 +173,6 @@ type RegrowthSpec struct {
 	DropFraction float64 `yaml:"drop_fraction,omitempty"` // default 0.3
 }
 
-// positions maps a recipe path such as "solver.lr" or
-// "penalties.0.term" to its line in the YAML source.
-type positions map[string]int
-
 // ParseRecipe reads a YAML recipe, fills in defaults and validates it.
 // name is used in error messages (usually the file name). An unknown key
 // and an invalid value are errors that give the line number, for
@@ -193,111 +195,20 @@ func DefaultRecipe() (*Recipe, error) {
 
 // decodeRecipe decodes data strictly into a Recipe with defaults filled
 // in and returns the line of every key.
-func decodeRecipe(name string, data []byte) (*Recipe, positions, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, nil, yamlError(name, err)
-	}
-	if root.Kind == 0 || len(root.Content) == 0 {
-		return nil, nil, errors.Errorf("experiments: %s: empty recipe", name)
-	}
-	if root.Content[0].Kind != yaml.MappingNode {
-		return nil, nil, errors.Errorf("experiments: %s:%d: a recipe is a mapping of keys",
-			name, root.Content[0].Line)
-	}
-	pos := make(positions)
-	collectPositions(root.Content[0], "", pos)
-
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
+func decodeRecipe(name string, data []byte) (*Recipe, KeyLines, error) {
 	r := new(Recipe)
-	if err := dec.Decode(r); err != nil {
-		return nil, nil, yamlError(name, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err != io.EOF {
-		return nil, nil, errors.Errorf("experiments: %s: more than one YAML document", name)
+	lines, err := DecodeStrict(name, data, r, sections)
+	if err != nil {
+		return nil, nil, errors.WithMessage(err, "experiments")
 	}
 	r.setDefaults()
-	return r, pos, nil
+	return r, lines, nil
 }
-
-// collectPositions walks a mapping and records each key's line under its
-// dotted path; sequence items get their index as a path element.
-func collectPositions(n *yaml.Node, prefix string, pos positions) {
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key := prefix + n.Content[i].Value
-			pos[key] = n.Content[i].Line
-			collectPositions(n.Content[i+1], key+".", pos)
-		}
-	case yaml.SequenceNode:
-		for i, item := range n.Content {
-			key := prefix + strconv.Itoa(i)
-			pos[key] = item.Line
-			collectPositions(item, key+".", pos)
-		}
-	}
-}
-
-var (
-	unknownField = regexp.MustCompile(`field (\S+) not found in type experiments\.(\w+)`)
-	badValue     = regexp.MustCompile("(?s)cannot unmarshal !\\S* `(.*)` into (\\S+)")
-)
 
 // sections names the recipe section that each Go type decodes.
 var sections = map[string]string{
 	"Recipe": "the recipe", "Data": "data", "Model": "model", "SolverSpec": "solver",
 	"PenaltySpec": "a penalty", "PruningSpec": "pruning", "RegrowthSpec": "pruning.regrowth",
-}
-
-// yamlError turns a YAML error into one line per problem in the form
-// "name:line: message", with Go type names replaced by recipe words.
-func yamlError(name string, err error) error {
-	var lines []string
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		lines = te.Errors
-	} else {
-		lines = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
-	}
-	for i, l := range lines {
-		l = unknownField.ReplaceAllStringFunc(l, func(m string) string {
-			sub := unknownField.FindStringSubmatch(m)
-			return fmt.Sprintf("unknown key %q in %s", sub[1], sections[sub[2]])
-		})
-		l = badValue.ReplaceAllStringFunc(l, func(m string) string {
-			sub := badValue.FindStringSubmatch(m)
-			return fmt.Sprintf("invalid value %q (want %s)", sub[1], goTypeWord(sub[2]))
-		})
-		if rest, ok := strings.CutPrefix(l, "line "); ok {
-			if n, msg, ok := strings.Cut(rest, ": "); ok {
-				l = n + ": " + msg
-			}
-		}
-		lines[i] = name + ":" + strings.ReplaceAll(l, "\n", `\n`)
-	}
-	return errors.New("experiments: " + strings.Join(lines, "; "))
-}
-
-// goTypeWord names a Go type the way a recipe writer thinks of it.
-func goTypeWord(t string) string {
-	switch {
-	case strings.HasPrefix(t, "uint"):
-		return "a non-negative integer"
-	case strings.HasPrefix(t, "int"):
-		return "an integer"
-	case strings.HasPrefix(t, "float"):
-		return "a number"
-	case t == "bool":
-		return "true or false"
-	case strings.HasPrefix(t, "[]"):
-		return "a list"
-	case t == "string":
-		return "a string"
-	}
-	return "a " + strings.TrimPrefix(t, "experiments.") + " section"
 }
 
 // setDefaults fills every optional field left at its zero value.

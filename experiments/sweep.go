@@ -198,7 +198,7 @@ func ShardFromEnv(getenv func(string) string, indexedCount int) (s Shard, ok boo
 func ApplyPoint(name string, source []byte, p Point) (*Recipe, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(source, &root); err != nil {
-		return nil, yamlError(name, err)
+		return nil, errors.WithMessage(yamlError(name, err, sections), "experiments")
 	}
 	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 ||
 		root.Content[0].Kind != yaml.MappingNode {

@@ -21,41 +21,6 @@ const (
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-// recipeError collects the first invalid value with its line.
-type recipeError struct {
-	name string
-	pos  positions
-	err  error
-}
-
-// fail records "path (value) problem" at the line of path, keeping the
-// first failure only.
-func (e *recipeError) fail(path string, format string, args ...any) {
-	if e.err != nil {
-		return
-	}
-	msg := path + " " + fmt.Sprintf(format, args...)
-	if line, ok := e.pos.line(path); ok {
-		e.err = errors.Errorf("experiments: %s:%d: %s", e.name, line, msg)
-		return
-	}
-	e.err = errors.Errorf("experiments: %s: %s", e.name, msg)
-}
-
-// line returns the line of path or of its nearest parent that has one.
-func (p positions) line(path string) (int, bool) {
-	for {
-		if l, ok := p[path]; ok {
-			return l, true
-		}
-		i := strings.LastIndex(path, ".")
-		if i < 0 {
-			return 0, false
-		}
-		path = path[:i]
-	}
-}
-
 // Validate checks every value of a recipe built in code or changed after
 // parsing (as the command line's flags do). Errors name the recipe path,
 // such as "pruning.sparsity (1.5) is outside [0, 1)".
@@ -63,38 +28,38 @@ func (r *Recipe) Validate() error {
 	return r.validate("recipe", nil)
 }
 
-func (r *Recipe) validate(name string, pos positions) error {
-	e := &recipeError{name: name, pos: pos}
+func (r *Recipe) validate(name string, lines KeyLines) error {
+	e := NewFieldCheck(name, lines)
 	if !validName.MatchString(r.Name) {
-		e.fail("name", "(%q) must start with a letter or digit and hold only letters, "+
+		e.Fail("name", "(%q) must start with a letter or digit and hold only letters, "+
 			"digits, '.', '_' and '-'", r.Name)
 	}
 	r.validateData(e)
 	if len(r.Model.Hidden) > maxLayers {
-		e.fail("model.hidden", "has %d layers, more than %d", len(r.Model.Hidden), maxLayers)
+		e.Fail("model.hidden", "has %d layers, more than %d", len(r.Model.Hidden), maxLayers)
 	}
 	for i, h := range r.Model.Hidden {
 		if h < 1 || h > maxWidth {
-			e.fail(fmt.Sprintf("model.hidden.%d", i), "(%d) is outside [1, %d]", h, maxWidth)
+			e.Fail(fmt.Sprintf("model.hidden.%d", i), "(%d) is outside [1, %d]", h, maxWidth)
 		}
 	}
 	r.validateSolver(e)
 	if r.Steps < 1 || r.Steps > maxSteps {
-		e.fail("steps", "(%d) is outside [1, %d]", r.Steps, maxSteps)
+		e.Fail("steps", "(%d) is outside [1, %d]", r.Steps, maxSteps)
 	}
 	if r.BatchSize < 1 {
-		e.fail("batch_size", "(%d) must be at least 1", r.BatchSize)
+		e.Fail("batch_size", "(%d) must be at least 1", r.BatchSize)
 	}
 	if r.EvalEvery < 1 {
-		e.fail("eval_every", "(%d) must be at least 1", r.EvalEvery)
+		e.Fail("eval_every", "(%d) must be at least 1", r.EvalEvery)
 	}
 	if len(r.Seeds) == 0 || len(r.Seeds) > maxSeeds {
-		e.fail("seeds", "has %d seeds; give between 1 and %d", len(r.Seeds), maxSeeds)
+		e.Fail("seeds", "has %d seeds; give between 1 and %d", len(r.Seeds), maxSeeds)
 	}
 	seen := map[uint64]bool{}
 	for i, s := range r.Seeds {
 		if seen[s] {
-			e.fail(fmt.Sprintf("seeds.%d", i), "(%d) is given twice", s)
+			e.Fail(fmt.Sprintf("seeds.%d", i), "(%d) is given twice", s)
 		}
 		seen[s] = true
 	}
@@ -103,69 +68,69 @@ func (r *Recipe) validate(name string, pos positions) error {
 	}
 	r.validatePruning(e)
 	if r.Baseline && r.Pruning == nil && len(r.Penalties) == 0 {
-		e.fail("baseline", "needs penalties or pruning to compare against")
+		e.Fail("baseline", "needs penalties or pruning to compare against")
 	}
-	return e.err
+	return errors.WithMessage(e.Err(), "experiments")
 }
 
-func (r *Recipe) validateData(e *recipeError) {
+func (r *Recipe) validateData(e *FieldCheck) {
 	d := r.Data
 	switch d.Set {
 	case "digits", "breast_cancer":
 		if d.Path != "" {
-			e.fail("data.path", "(%q) is only read for fashion_mnist; %s is built in", d.Path, d.Set)
+			e.Fail("data.path", "(%q) is only read for fashion_mnist; %s is built in", d.Path, d.Set)
 		}
 	case "fashion_mnist":
 		if d.Path == "" {
-			e.fail("data.path", "is missing: fashion_mnist needs the folder of its IDX files")
+			e.Fail("data.path", "is missing: fashion_mnist needs the folder of its IDX files")
 		}
 	default:
-		e.fail("data.set", "(%q) is unknown: want digits, breast_cancer or fashion_mnist", d.Set)
+		e.Fail("data.set", "(%q) is unknown: want digits, breast_cancer or fashion_mnist", d.Set)
 	}
 	if !(d.TestFraction > 0 && d.TestFraction < 1) {
-		e.fail("data.test_fraction", "(%v) is outside (0, 1)", d.TestFraction)
+		e.Fail("data.test_fraction", "(%v) is outside (0, 1)", d.TestFraction)
 	}
 }
 
-func (r *Recipe) validateSolver(e *recipeError) {
+func (r *Recipe) validateSolver(e *FieldCheck) {
 	s := r.Solver
 	switch s.Name {
 	case "sgd", "momentum", "adam", "adamw", "rmsprop":
 	default:
-		e.fail("solver.name", "(%q) is unknown: want %s", s.Name, solverNames)
+		e.Fail("solver.name", "(%q) is unknown: want %s", s.Name, solverNames)
 	}
 	if s.LRSchedule != "" {
 		sched, err := schedules.Parse(s.LRSchedule)
 		if err != nil {
-			e.fail("solver.lr_schedule", "(%q): %v", s.LRSchedule, err)
+			e.Fail("solver.lr_schedule", "(%q): %v", s.LRSchedule, err)
 		} else {
 			forSampledSteps(r.Steps, func(t int) bool {
 				if v := sched.At(t); !(v > 0) || math.IsInf(v, 0) {
-					e.fail("solver.lr_schedule", "gives η = %v at step %d; η must be positive", v, t)
+					e.Fail("solver.lr_schedule", "gives η = %v at step %d; η must be positive", v, t)
 					return false
 				}
 				return true
 			})
 		}
 	} else if !(s.LR > 0) || math.IsInf(s.LR, 0) {
-		e.fail("solver.lr", "(%v) must be positive and finite", s.LR)
+		e.Fail("solver.lr", "(%v) must be positive and finite", s.LR)
 	}
 	unit := func(path string, v float64) {
 		if !(v >= 0 && v < 1) {
-			e.fail(path, "(%v) is outside [0, 1)", v)
+			e.Fail(path, "(%v) is outside [0, 1)", v)
 		}
 	}
 	unit("solver.momentum", s.Momentum)
 	unit("solver.beta1", s.Beta1)
 	unit("solver.beta2", s.Beta2)
 	if !(s.Epsilon >= 0) || math.IsInf(s.Epsilon, 0) {
-		e.fail("solver.epsilon", "(%v) must be non-negative and finite", s.Epsilon)
+		e.Fail("solver.epsilon", "(%v) must be non-negative and finite", s.Epsilon)
 	}
 	if !(s.WeightDecay >= 0) || math.IsInf(s.WeightDecay, 0) {
-		e.fail("solver.weight_decay", "(%v) must be non-negative and finite", s.WeightDecay)
+		e.Fail("solver.weight_decay", "(%v) must be non-negative and finite", s.WeightDecay)
 	}
 	if !(s.Clip >= 0) || math.IsInf(s.Clip, 0) {
-		e.fail("solver.clip", "(%v) must be non-negative and finite", s.Clip)
+		e.Fail("solver.clip", "(%v) must be non-negative and finite", s.Clip)
 	}
 }
 
@@ -184,26 +149,26 @@ func (r *Recipe) validParams(key string) bool {
 	return false
 }
 
-func (r *Recipe) validatePenalty(e *recipeError, i int) {
+func (r *Recipe) validatePenalty(e *FieldCheck, i int) {
 	p := r.Penalties[i]
 	at := func(key string) string { return fmt.Sprintf("penalties.%d.%s", i, key) }
 	if !r.validParams(p.Params) {
-		e.fail(at("params"), "(%q) names no weights: want weights, biases, all or w0…w%d",
+		e.Fail(at("params"), "(%q) names no weights: want weights, biases, all or w0…w%d",
 			p.Params, len(r.Model.Hidden))
 	}
 	switch p.Term {
 	case "l1", "l2", "elastic_net", "group_lasso", "log_sum":
 	default:
-		e.fail(at("term"), "(%q) is unknown: want %s", p.Term, termNames)
+		e.Fail(at("term"), "(%q) is unknown: want %s", p.Term, termNames)
 	}
 	if p.Term == "elastic_net" && !(p.L1Ratio >= 0 && p.L1Ratio <= 1) {
-		e.fail(at("l1_ratio"), "(%v) is outside [0, 1]", p.L1Ratio)
+		e.Fail(at("l1_ratio"), "(%v) is outside [0, 1]", p.L1Ratio)
 	}
 	if p.Term == "group_lasso" && p.Axis != 0 && p.Axis != 1 {
-		e.fail(at("axis"), "(%d) must be 0 (columns are groups) or 1 (rows are groups)", p.Axis)
+		e.Fail(at("axis"), "(%d) must be 0 (columns are groups) or 1 (rows are groups)", p.Axis)
 	}
 	if p.Term == "log_sum" && (!(p.Eps > 0) || math.IsInf(p.Eps, 0)) {
-		e.fail(at("eps"), "(%v) must be positive and finite", p.Eps)
+		e.Fail(at("eps"), "(%v) must be positive and finite", p.Eps)
 	}
 	for _, f := range []struct {
 		key, term string
@@ -211,26 +176,26 @@ func (r *Recipe) validatePenalty(e *recipeError, i int) {
 	}{{"l1_ratio", "elastic_net", p.L1Ratio != 0}, {"axis", "group_lasso", p.Axis != 0},
 		{"eps", "log_sum", p.Eps != 0}} {
 		if f.set && p.Term != f.term {
-			e.fail(at(f.key), "applies only to the term %s", f.term)
+			e.Fail(at(f.key), "applies only to the term %s", f.term)
 		}
 	}
 	switch p.Mode {
 	case "auto", "gradient", "proximal":
 	default:
-		e.fail(at("mode"), "(%q) is unknown: want auto, gradient or proximal", p.Mode)
+		e.Fail(at("mode"), "(%q) is unknown: want auto, gradient or proximal", p.Mode)
 	}
 	if p.Schedule == "" {
-		e.fail(at("schedule"), "is missing: give λ(t), for example constant(1e-4)")
+		e.Fail(at("schedule"), "is missing: give λ(t), for example constant(1e-4)")
 		return
 	}
 	s, err := schedules.Parse(p.Schedule)
 	if err != nil {
-		e.fail(at("schedule"), "(%q): %v", p.Schedule, err)
+		e.Fail(at("schedule"), "(%q): %v", p.Schedule, err)
 		return
 	}
 	forSampledSteps(r.Steps, func(t int) bool {
 		if v := s.At(t); !(v >= 0) || math.IsInf(v, 0) {
-			e.fail(at("schedule"), "gives λ = %v at step %d; λ must be non-negative and finite",
+			e.Fail(at("schedule"), "gives λ = %v at step %d; λ must be non-negative and finite",
 				v, t)
 			return false
 		}
@@ -238,35 +203,35 @@ func (r *Recipe) validatePenalty(e *recipeError, i int) {
 	})
 }
 
-func (r *Recipe) validatePruning(e *recipeError) {
+func (r *Recipe) validatePruning(e *FieldCheck) {
 	p := r.Pruning
 	if p == nil {
 		return
 	}
 	if !r.validParams(p.Params) || p.Params == "biases" {
-		e.fail("pruning.params", "(%q) names no weight matrices: want weights or w0…w%d",
+		e.Fail("pruning.params", "(%q) names no weight matrices: want weights or w0…w%d",
 			p.Params, len(r.Model.Hidden))
 	}
 	switch p.Criterion {
 	case "magnitude", "random", "movement", "taylor":
 	default:
-		e.fail("pruning.criterion", "(%q) is unknown: want %s", p.Criterion, criterionNames)
+		e.Fail("pruning.criterion", "(%q) is unknown: want %s", p.Criterion, criterionNames)
 	}
 	if _, err := parseStructure(p.Structure); err != nil {
-		e.fail("pruning.structure", "%v", strings.TrimPrefix(err.Error(), "structure "))
+		e.Fail("pruning.structure", "%v", strings.TrimPrefix(err.Error(), "structure "))
 	}
 	if g := p.Regrowth; g != nil {
 		switch {
 		case g.Kind != "set" && g.Kind != "rigl":
-			e.fail("pruning.regrowth.kind", "(%q) is unknown: want set or rigl", g.Kind)
+			e.Fail("pruning.regrowth.kind", "(%q) is unknown: want set or rigl", g.Kind)
 		case g.Every < 1:
-			e.fail("pruning.regrowth.every", "(%d) must be at least 1", g.Every)
+			e.Fail("pruning.regrowth.every", "(%d) must be at least 1", g.Every)
 		case g.End < 1:
-			e.fail("pruning.regrowth.end", "(%d) must be at least 1", g.End)
+			e.Fail("pruning.regrowth.end", "(%d) must be at least 1", g.End)
 		case !(g.DropFraction > 0 && g.DropFraction <= 1):
-			e.fail("pruning.regrowth.drop_fraction", "(%v) is outside (0, 1]", g.DropFraction)
+			e.Fail("pruning.regrowth.drop_fraction", "(%v) is outside (0, 1]", g.DropFraction)
 		case p.Structure != "unstructured":
-			e.fail("pruning.regrowth", "needs unstructured pruning, not %s", p.Structure)
+			e.Fail("pruning.regrowth", "needs unstructured pruning, not %s", p.Structure)
 		}
 	}
 	if p.Schedule != "" {
@@ -275,34 +240,34 @@ func (r *Recipe) validatePruning(e *recipeError) {
 			set bool
 		}{{"start", p.Start != 0}, {"end", p.End != 0}, {"every", p.Every != 0},
 			{"power", p.Power != 0}} {
-			if _, written := e.pos["pruning."+f.key]; f.set || written {
-				e.fail("pruning."+f.key, "applies only without pruning.schedule")
+			if _, written := e.lines["pruning."+f.key]; f.set || written {
+				e.Fail("pruning."+f.key, "applies only without pruning.schedule")
 			}
 		}
 	} else {
 		if !(p.Sparsity >= 0 && p.Sparsity < 1) {
-			e.fail("pruning.sparsity", "(%v) is outside [0, 1)", p.Sparsity)
+			e.Fail("pruning.sparsity", "(%v) is outside [0, 1)", p.Sparsity)
 		}
 		if p.Start < 0 {
-			e.fail("pruning.start", "(%d) is negative", p.Start)
+			e.Fail("pruning.start", "(%d) is negative", p.Start)
 		}
 		if p.End < p.Start {
-			e.fail("pruning.end", "(%d) is before pruning.start (%d)", p.End, p.Start)
+			e.Fail("pruning.end", "(%d) is before pruning.start (%d)", p.End, p.Start)
 		}
 		if p.Every < 1 {
-			e.fail("pruning.every", "(%d) must be at least 1", p.Every)
+			e.Fail("pruning.every", "(%d) must be at least 1", p.Every)
 		}
 		if !(p.Power > 0) || math.IsInf(p.Power, 0) {
-			e.fail("pruning.power", "(%v) must be positive and finite", p.Power)
+			e.Fail("pruning.power", "(%v) must be positive and finite", p.Power)
 		}
 	}
-	if e.err != nil {
+	if e.Err() != nil {
 		return
 	}
 	spec := p.PruningSchedule()
 	s, err := schedules.Parse(spec)
 	if err != nil {
-		e.fail("pruning.schedule", "(%q): %v", spec, err)
+		e.Fail("pruning.schedule", "(%q): %v", spec, err)
 		return
 	}
 	if r.Steps < 1 || r.Steps > maxSteps {
@@ -310,7 +275,7 @@ func (r *Recipe) validatePruning(e *recipeError) {
 	}
 	forSampledSteps(r.Steps, func(t int) bool {
 		if v := s.At(t); !(v >= 0 && v < 1) {
-			e.fail("pruning.schedule", "(%q) gives sparsity %v at step %d, outside [0, 1)",
+			e.Fail("pruning.schedule", "(%q) gives sparsity %v at step %d, outside [0, 1)",
 				spec, v, t)
 			return false
 		}
@@ -318,7 +283,7 @@ func (r *Recipe) validatePruning(e *recipeError) {
 	})
 	final := s.At(r.Steps - 1)
 	if p.Schedule != "" && p.Sparsity != 0 && math.Abs(final-p.Sparsity) > 1e-12 {
-		e.fail("pruning.sparsity", "(%v) differs from the value pruning.schedule reaches "+
+		e.Fail("pruning.sparsity", "(%v) differs from the value pruning.schedule reaches "+
 			"at the last step (%v)", p.Sparsity, final)
 	}
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,51 +13,86 @@ import (
 
 func init() {
 	var opts repro.Options
-	var list bool
+	var list, show bool
 	cmd := &cobra.Command{
-		Use:   "repro NAME",
+		Use:   "repro NAME|RECIPE.yaml",
 		Short: "Run a paper-style reproduction and write its report",
 		Long: `Run one of the paper-style reproductions on real data and write its
 report (README.md with tables, SVG plots, results.jsonl) into --out.
-Use --list to see the reproductions and their default data folders.`,
+
+NAME runs the reproduction's built-in recipe; a path ending in .yaml or
+.yml runs that recipe file instead (its key "reproduction" names the
+reproduction). --show prints the built-in recipe, a starting point for
+a file. Data folders in recipes are relative to the working directory;
+the built-in recipes use ` + repro.DefaultData + `, which from a checkout
+of the repository is the folder shared/data beside it. --list shows the
+reproductions.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if list {
 				return nil
 			}
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("repro: want one reproduction name, got %d "+
-					"arguments (see regsched repro --list)", len(args))}
+				return usageError{fmt.Errorf("repro: want one reproduction name or recipe "+
+					"file, got %d arguments (see regsched repro --list)", len(args))}
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
 			if list {
 				for _, r := range repro.Reproductions() {
-					fmt.Fprintf(cmd.OutOrStdout(), "%-18s %s (data: %s)\n", r.Name, r.Description,
-						r.DefaultData)
+					fmt.Fprintf(out, "%-22s %s\n", r.Name, r.Description)
 				}
 				return nil
-			}
-			r, err := repro.Lookup(args[0])
-			if err != nil {
-				return usageError{err}
-			}
-			if opts.Data == "" {
-				opts.Data = r.DefaultData
-			}
-			if opts.Out == "" {
-				opts.Out = filepath.Join("docs", "reproductions", r.Name)
 			}
 			if opts.Seeds < 0 {
 				return usageError{fmt.Errorf("repro: --seeds (%d) is negative", opts.Seeds)}
 			}
+			recipe, text, err := loadReproRecipe(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			if show {
+				_, err := out.Write(text)
+				return err
+			}
+			if opts.Out == "" {
+				opts.Out = filepath.Join("docs", "reproductions", recipe.Reproduction())
+			}
 			opts.Progress = cmd.ErrOrStderr()
-			return r.Run(opts)
+			return recipe.Run(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Data, "data", "", "folder of the data files (default: the reproduction's own)")
+	cmd.Flags().StringVar(&opts.Data, "data", "",
+		"folder of the data files, replacing the recipe's data key")
 	cmd.Flags().StringVar(&opts.Out, "out", "", "report folder (default docs/reproductions/NAME)")
-	cmd.Flags().IntVar(&opts.Seeds, "seeds", 0, "number of seeds (default: the reproduction's own)")
+	cmd.Flags().IntVar(&opts.Seeds, "seeds", 0,
+		"run seeds 1 to N instead of the recipe's seeds (0 keeps the recipe's)")
 	cmd.Flags().BoolVar(&list, "list", false, "list the reproductions and exit")
+	cmd.Flags().BoolVar(&show, "show", false, "print the recipe and exit")
 	rootCmd.AddCommand(cmd)
+}
+
+// loadReproRecipe parses a recipe file when arg ends in .yaml or .yml,
+// and the built-in recipe of the reproduction arg names otherwise. It
+// also returns the recipe's text.
+func loadReproRecipe(arg string) (*repro.Recipe, []byte, error) {
+	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		text, err := os.ReadFile(arg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("repro: reading the recipe: %w", err)
+		}
+		r, err := repro.ParseRecipe(arg, text)
+		return r, text, err
+	}
+	r, err := repro.Lookup(arg)
+	if err != nil {
+		return nil, nil, err
+	}
+	text, err := r.RecipeYAML()
+	if err != nil {
+		return nil, nil, err
+	}
+	recipe, err := r.Recipe()
+	return recipe, text, err
 }

@@ -257,3 +257,68 @@ func equal(a, b []float64) bool {
 	}
 	return true
 }
+
+func TestFilesMatchEmbedded(t *testing.T) {
+	// The files beside the package are the ones it embeds, so reading
+	// them from disk must give the same sets.
+	embeddedDigits, err := Digits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileDigits, err := DigitsFile(filepath.Join("data", "digits.csv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equal(fileDigits.X, embeddedDigits.X) || !equal(fileDigits.Y, embeddedDigits.Y) ||
+		fileDigits.Classes != 10 {
+		t.Error("DigitsFile differs from Digits")
+	}
+	embeddedDiabetes, err := Diabetes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileDiabetes, err := DiabetesFiles(filepath.Join("data", "diabetes_data_raw.csv.gz"),
+		filepath.Join("data", "diabetes_target.csv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equal(fileDiabetes.X, embeddedDiabetes.X) || !equal(fileDiabetes.Y, embeddedDiabetes.Y) {
+		t.Error("DiabetesFiles differs from Diabetes")
+	}
+}
+
+func TestFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	wide := filepath.Join(dir, "wide.csv")
+	if err := os.WriteFile(wide, []byte("1,2,3\n4,5,6\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.csv.gz")
+	cases := []struct {
+		load func() error
+		want string
+	}{
+		{func() error { _, err := DigitsFile(missing); return err }, missing},
+		{func() error { _, err := DigitsFile(wide); return err }, "2 pixel columns, want 64"},
+		{func() error { _, err := DiabetesFiles(wide, missing); return err }, missing},
+		{func() error { _, err := DiabetesFiles(wide, wide); return err }, "target has 2 rows of 3"},
+	}
+	for i, c := range cases {
+		if err := c.load(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("case %d: error %v, want one containing %q", i, err, c.want)
+		}
+	}
+}
+
+func TestHead(t *testing.T) {
+	s := &Set{X: []float64{1, 2, 3}, Y: []float64{0, 1, 2}, Rows: 3, Features: 1, Classes: 3}
+	for i, c := range []struct {
+		n    int
+		want []float64
+	}{{2, []float64{1, 2}}, {0, []float64{1, 2, 3}}, {5, []float64{1, 2, 3}}} {
+		h := s.Head(c.n)
+		if !equal(h.X, c.want) || h.Rows != len(c.want) {
+			t.Errorf("case %d: Head(%d) = %v with %d rows, want %v", i, c.n, h.X, h.Rows, c.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"embed"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
@@ -28,9 +29,23 @@ var files embed.FS
 // the pixel values 0–16 divided by 16, so every feature lies in [0, 1].
 // Labels are the digits 0–9.
 func Digits() (*Set, error) {
-	s, err := readCSV("digits", "data/digits.csv.gz", false, true)
+	return digits(readEmbedded("digits", "data/digits.csv.gz", false, true))
+}
+
+// DigitsFile reads the digits from a file in the form of the embedded
+// copy: one image a line, 64 pixel values 0–16 and the label, separated
+// by commas or spaces, gzip-compressed when the name ends in ".gz". It
+// scales the pixels as Digits does.
+func DigitsFile(path string) (*Set, error) {
+	return digits(readFile("digits", path, false, true))
+}
+
+func digits(s *Set, err error) (*Set, error) {
 	if err != nil {
 		return nil, err
+	}
+	if s.Features != 64 {
+		return nil, errors.Errorf("datasets: digits: %d pixel columns, want 64", s.Features)
 	}
 	for i := range s.X {
 		s.X[i] /= 16
@@ -44,7 +59,7 @@ func Digits() (*Set, error) {
 // benign. Standardize it with statistics of the training split only
 // (see Standardize) before training.
 func BreastCancer() (*Set, error) {
-	s, err := readCSV("breast_cancer", "data/breast_cancer.csv", true, true)
+	s, err := readEmbedded("breast_cancer", "data/breast_cancer.csv", true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -59,14 +74,36 @@ func BreastCancer() (*Set, error) {
 // preprocessing under which scikit-learn's Lasso reference solutions on
 // this set are computed.
 func Diabetes() (*Set, error) {
-	x, err := readCSV("diabetes", "data/diabetes_data_raw.csv.gz", false, false)
+	x, err := readEmbedded("diabetes", "data/diabetes_data_raw.csv.gz", false, false)
 	if err != nil {
 		return nil, err
 	}
-	y, err := readCSV("diabetes", "data/diabetes_target.csv.gz", false, false)
+	y, err := readEmbedded("diabetes", "data/diabetes_target.csv.gz", false, false)
 	if err != nil {
 		return nil, err
 	}
+	return diabetes(x, y)
+}
+
+// DiabetesFiles reads the diabetes set from a features file (one
+// example a line, values separated by spaces or commas) and a target
+// file (one value a line), and preprocesses it as Diabetes does. A file
+// whose name ends in ".gz" is decompressed.
+func DiabetesFiles(featuresPath, targetPath string) (*Set, error) {
+	x, err := readFile("diabetes", featuresPath, false, false)
+	if err != nil {
+		return nil, err
+	}
+	y, err := readFile("diabetes", targetPath, false, false)
+	if err != nil {
+		return nil, err
+	}
+	return diabetes(x, y)
+}
+
+// diabetes joins the feature and target tables, standardizes the
+// features and centres the target.
+func diabetes(x, y *Set) (*Set, error) {
 	if y.Rows != x.Rows || y.Features != 1 {
 		return nil, errors.Errorf(
 			"datasets: diabetes: target has %d rows of %d columns, want %d of 1",
@@ -138,16 +175,30 @@ func standardizeColumns(fit []float64, n, d int, apply []float64, m int) {
 	scale(fit, n)
 }
 
-// readCSV reads an embedded file of numbers separated by commas or
+// readEmbedded reads an embedded file of numbers separated by commas or
 // spaces, one example a line. With labelled set the last column is the
 // label; otherwise every column is a feature and Y stays nil. With
 // header set, the first line is skipped. Files ending in .gz are
 // decompressed.
-func readCSV(name, path string, header, labelled bool) (*Set, error) {
+func readEmbedded(name, path string, header, labelled bool) (*Set, error) {
 	raw, err := files.ReadFile(path)
 	if err != nil {
 		return nil, errors.Wrapf(err, "datasets: %s", name)
 	}
+	return readTable(name, path, raw, header, labelled)
+}
+
+// readFile reads a file from disk as readEmbedded reads an embedded one.
+func readFile(name, path string, header, labelled bool) (*Set, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errors.Wrapf(err, "datasets: %s", name)
+	}
+	return readTable(name, path, raw, header, labelled)
+}
+
+// readTable decompresses raw when path ends in .gz and parses it.
+func readTable(name, path string, raw []byte, header, labelled bool) (*Set, error) {
 	var r io.Reader = bytes.NewReader(raw)
 	if strings.HasSuffix(path, ".gz") {
 		gz, err := gzip.NewReader(r)

@@ -103,13 +103,13 @@ func ReadIDX(name string, images, labels io.Reader, classes int) (*Set, error) {
 // t10k-labels-idx1-ubyte.gz). It returns the published 60000/10000
 // train and test split with pixels scaled to [0, 1].
 func FashionMNIST(dir string) (train, test *Set, err error) {
-	train, err = readIDXFiles("fashion_mnist/train",
+	train, err = ReadIDXFiles("fashion_mnist/train",
 		filepath.Join(dir, "train-images-idx3-ubyte.gz"),
 		filepath.Join(dir, "train-labels-idx1-ubyte.gz"))
 	if err != nil {
 		return nil, nil, err
 	}
-	test, err = readIDXFiles("fashion_mnist/test",
+	test, err = ReadIDXFiles("fashion_mnist/test",
 		filepath.Join(dir, "t10k-images-idx3-ubyte.gz"),
 		filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"))
 	if err != nil {
@@ -122,9 +122,9 @@ func FashionMNIST(dir string) (train, test *Set, err error) {
 	return train, test, nil
 }
 
-// readIDXFiles opens an images and a labels file and calls ReadIDX with
-// ten classes.
-func readIDXFiles(name, imagesPath, labelsPath string) (*Set, error) {
+// ReadIDXFiles reads an IDX images file and its labels file from disk
+// with ReadIDX, for ten classes.
+func ReadIDXFiles(name, imagesPath, labelsPath string) (*Set, error) {
 	images, err := os.Open(imagesPath)
 	if err != nil {
 		return nil, errors.Wrapf(err, "datasets: %s", name)

@@ -44,6 +44,19 @@ func (s *Set) Subset(idx []int) *Set {
 	return out
 }
 
+// Head returns a copy of the first n examples, or of all of them when n
+// is not in [1, Rows).
+func (s *Set) Head(n int) *Set {
+	if n <= 0 || n > s.Rows {
+		n = s.Rows
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return s.Subset(idx)
+}
+
 // validate checks that the slices agree with the sizes and that every
 // class label is an integer in [0, Classes).
 func (s *Set) validate() error {

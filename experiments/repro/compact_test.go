@@ -82,7 +82,7 @@ func TestCompactPrunedNet(t *testing.T) {
 		if st.Folded != len(c.deadIn) {
 			t.Errorf("case %d: folded %d units, want %d", i, st.Folded, len(c.deadIn))
 		}
-		diff, scale, err := MaxAbsDiff(n, small, toFloat32(test.X), test.Len())
+		diff, scale, err := MaxAbsDiff(n, small, toFloat32(test.X), test.Rows)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,13 +13,10 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/regsched/regsched/experiments/datasets"
 	"github.com/regsched/regsched/schedules"
 	"github.com/regsched/regsched/solvers"
 )
-
-// compactTarget is the fraction of each hidden layer's units that the
-// structured-pruning reproduction removes.
-const compactTarget = 0.8
 
 // compactTolerance is the largest accepted difference between the
 // logits of a net and its compacted form, relative to the largest
@@ -53,13 +50,10 @@ type CompactTiming struct {
 }
 
 func init() {
-	registry = append(registry, Reproduction{
-		Name: "structured-compaction",
-		Description: "structured pruning of LeNet-300-100 hidden units, compaction " +
-			"into a smaller dense net, output check and inference speed",
-		DefaultData: "/work/shared/data/fashion-mnist",
-		Run:         runCompaction,
-	})
+	register("structured-compaction",
+		"structured pruning of LeNet-300-100 hidden units, compaction into a smaller dense net, "+
+			"output check and inference speed",
+		func() Settings { return new(CompactRecipe) })
 }
 
 // structuredSetup prunes whole hidden units (columns of every weight but
@@ -82,7 +76,7 @@ func structuredSetup(p PruneProtocol, target float64) Setup {
 // CompactSeed trains a dense and a structured-pruned net from the same
 // initial weights, compacts the pruned one and checks its outputs on
 // test.
-func CompactSeed(p PruneProtocol, train, test *Dataset, target float64,
+func CompactSeed(p PruneProtocol, train, test *datasets.Set, target float64,
 	seed int64) (CompactResult, *Net, *Net, error) {
 	init, err := NewNet(p.Sizes, seed)
 	if err != nil {
@@ -115,12 +109,12 @@ func CompactSeed(p PruneProtocol, train, test *Dataset, target float64,
 	}
 
 	x := toFloat32(test.X)
-	ya, err := pruned.Forward(x, test.Len())
+	ya, err := pruned.Forward(x, test.Rows)
 	if err != nil {
 		return CompactResult{}, nil, nil, err
 	}
 	ya = append([]float32(nil), ya...)
-	yb, err := small.Forward(x, test.Len())
+	yb, err := small.Forward(x, test.Rows)
 	if err != nil {
 		return CompactResult{}, nil, nil, err
 	}
@@ -129,7 +123,7 @@ func CompactSeed(p PruneProtocol, train, test *Dataset, target float64,
 		r.MaxAbsDiff = math.Max(r.MaxAbsDiff, math.Abs(float64(ya[i])-float64(yb[i])))
 		r.MaxAbsLogit = math.Max(r.MaxAbsLogit, math.Abs(float64(ya[i])))
 	}
-	for s := 0; s < test.Len(); s++ {
+	for s := 0; s < test.Rows; s++ {
 		if argmax(ya[s*out:(s+1)*out]) == argmax(yb[s*out:(s+1)*out]) {
 			r.SamePredictions++
 		}
@@ -173,41 +167,35 @@ func TimeForward(a, b *Net, batches []int) []CompactTiming {
 	return out
 }
 
-func runCompaction(o Options) error {
-	train, err := LoadIDX(filepath.Join(o.Data, "train-images-idx3-ubyte.gz"),
-		filepath.Join(o.Data, "train-labels-idx1-ubyte.gz"))
+func (cr *CompactRecipe) run(o Options) error {
+	train, test, err := cr.fashionMNIST()
 	if err != nil {
 		return err
 	}
-	test, err := LoadIDX(filepath.Join(o.Data, "t10k-images-idx3-ubyte.gz"),
-		filepath.Join(o.Data, "t10k-labels-idx1-ubyte.gz"))
-	if err != nil {
-		return err
-	}
-	p := LeNetProtocol
+	p := cr.Training
 	start := time.Now()
 	var results []CompactResult
 	var timing []CompactTiming
-	for seed := int64(1); seed <= int64(o.seeds(2)); seed++ {
-		r, pruned, small, err := CompactSeed(p, train, test, compactTarget, seed)
+	for _, seed := range cr.Seeds {
+		r, pruned, small, err := CompactSeed(p, train, test, cr.Target, seed)
 		if err != nil {
 			return err
 		}
 		o.logf("seed %d: dense %.4f, pruned %.4f, compact %.4f, shape %v, max diff %.3g",
 			seed, r.DenseAccuracy, r.PrunedAccuracy, r.CompactAccuracy, r.Shape, r.MaxAbsDiff)
 		results = append(results, r)
-		if seed == 1 {
-			timing = TimeForward(pruned, small, []int{1, 100, 10000})
+		if seed == cr.Seeds[0] {
+			timing = TimeForward(pruned, small, cr.TimingBatches)
 			for _, t := range timing {
 				o.logf("batch %d: original %.0f ns, compact %.0f ns, speed-up %.2f×",
 					t.Batch, t.Original, t.Compact, t.Speedup)
 			}
 		}
 	}
-	return writeCompactReport(o.Out, p, results, timing, time.Since(start))
+	return writeCompactReport(o.Out, p, cr.Target, results, timing, time.Since(start))
 }
 
-func writeCompactReport(dir string, p PruneProtocol, rs []CompactResult, ts []CompactTiming,
+func writeCompactReport(dir string, p PruneProtocol, target float64, rs []CompactResult, ts []CompactTiming,
 	took time.Duration) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrap(err, "repro: writing report")
@@ -246,7 +234,7 @@ func writeCompactReport(dir string, p PruneProtocol, rs []CompactResult, ts []Co
 	if len(ts) > 0 {
 		procs = ts[0].GoMaxProc
 	}
-	text := fmt.Sprintf(compactTemplate, 100*compactTarget, p.Steps, p.Begin, p.End, p.Every,
+	text := fmt.Sprintf(compactTemplate, 100*target, p.Steps, p.Begin, p.End, p.Every,
 		table, compactTolerance, timing, procs, runtime.GOARCH, took.Round(time.Second))
 	return writeFile(dir, "README.md", text)
 }

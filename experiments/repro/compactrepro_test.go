@@ -23,8 +23,8 @@ func TestCompactSeedStructured(t *testing.T) {
 	if want := 784*6 + 6*4 + 4*10; r.Weights != want {
 		t.Errorf("compact net has %d weights, want %d", r.Weights, want)
 	}
-	if r.SamePredictions != test.Len() {
-		t.Errorf("%d of %d predictions agree, want all", r.SamePredictions, test.Len())
+	if r.SamePredictions != test.Rows {
+		t.Errorf("%d of %d predictions agree, want all", r.SamePredictions, test.Rows)
 	}
 	if r.CompactAccuracy != r.PrunedAccuracy {
 		t.Errorf("compact accuracy %v, pruned %v; want equal", r.CompactAccuracy, r.PrunedAccuracy)

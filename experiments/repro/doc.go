@@ -13,8 +13,18 @@
 //	small, stats, _ := repro.Compact(net)   // same outputs, fewer weights
 //	diff, scale, _ := repro.MaxAbsDiff(net, small, x, batch)
 //
-// Data sets are read from paths (IDX for Fashion-MNIST, text tables for
-// digits and diabetes); the package never fetches data.
+// Each reproduction runs from a YAML recipe that holds its settings:
+// the data folder, seeds, training set-up and the values it sweeps. The
+// built-in recipes are experiments/recipes/repro/NAME.yaml, embedded in
+// the binary; ParseRecipe reads any other file of the same form, and
+// rejects an unknown key or an invalid value with its line number.
+//
+//	r, _ := repro.Lookup("lasso-path")
+//	recipe, _ := r.Recipe()
+//	err := recipe.Run(repro.Options{Data: "../shared/data", Out: "report"})
+//
+// Data files are read with package datasets from the recipe's data
+// folder; the package never fetches data.
 //
 // Limitations: models are ReLU perceptrons in float32; Compact removes
 // hidden units and inputs but never output units, and its outputs equal

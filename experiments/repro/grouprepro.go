@@ -2,30 +2,77 @@ package repro
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/regsched/regsched/experiments"
+	"github.com/regsched/regsched/experiments/datasets"
 	"github.com/regsched/regsched/graphs"
 	"github.com/regsched/regsched/ops"
 	"github.com/regsched/regsched/schedules"
 	"github.com/regsched/regsched/solvers"
 )
 
-// groupConfig is the digits set-up of the group-lasso reproduction. It
-// uses plain SGD so that each step is a proximal gradient step. Adam's
-// per-coordinate scaling restores a group faster than the threshold η·λ
-// shrinks it: with Adam at learning rate 1e-2, λ up to 3 removed no 2×2
-// block in a trial run.
-var groupConfig = RunConfig{Sizes: []int{64, 32, 10}, Batch: 32, Steps: 2000, LearnRate: 0.1,
-	NewInner: func() gorgonia.Solver { return solvers.NewSGD() }}
+// GroupRecipe is the recipe of the group-lasso reproduction: a group
+// lasso on input groups of a digits MLP's first layer.
+type GroupRecipe struct {
+	Common   `yaml:",inline"`
+	Split    Split     `yaml:"split"`
+	Training RunConfig `yaml:"training"`
+	// RampSteps is the number of steps over which λ rises linearly from
+	// 0 to its final value; it then holds.
+	RampSteps int `yaml:"ramp_steps"`
+	// Lambdas are the final strengths; 0 is the unpenalised baseline.
+	Lambdas []float64 `yaml:"lambdas,flow"`
+	// Groups are the group kinds: "blocks" (BlockSize×BlockSize pixel
+	// blocks) and "pixels" (single pixels).
+	Groups    []string `yaml:"groups,flow"`
+	BlockSize int      `yaml:"block_size"`
+}
 
-// groupLambdas are the final strengths of the group-lasso sweep.
-var groupLambdas = []float64{0.01, 0.03, 0.1, 0.3}
+func (r *GroupRecipe) common() *Common { return &r.Common }
+
+func (r *GroupRecipe) check(fc *experiments.FieldCheck) {
+	r.checkSeeds(fc)
+	r.Split.check(fc)
+	r.Training.check(fc, "training")
+	if r.Training.Solver != "sgd" {
+		// NOTE: Adam's per-coordinate scaling restores a group faster
+		// than the threshold η·λ shrinks it: with Adam at learning rate
+		// 1e-2, λ up to 3 removed no 2×2 block in a trial run.
+		fc.Fail("training.solver", "(%q) must be sgd, so that each step is a proximal "+
+			"gradient step", r.Training.Solver)
+	}
+	if r.RampSteps < 0 || r.RampSteps > r.Training.Steps {
+		fc.Fail("ramp_steps", "(%d) is outside [0, training.steps]", r.RampSteps)
+	}
+	if len(r.Lambdas) == 0 {
+		fc.Fail("lambdas", "is empty")
+	}
+	for i, l := range r.Lambdas {
+		if !(l >= 0) || math.IsInf(l, 0) {
+			fc.Fail(key("lambdas", i), "(%v) must be finite and not negative", l)
+		}
+	}
+	if len(r.Groups) == 0 {
+		fc.Fail("groups", "is empty")
+	}
+	for i, g := range r.Groups {
+		if g != "blocks" && g != "pixels" {
+			fc.Fail(key("groups", i), "(%q) is unknown: want blocks or pixels", g)
+		}
+	}
+	if r.BlockSize <= 0 || 8%r.BlockSize != 0 {
+		fc.Fail("block_size", "(%d) must divide the image side 8", r.BlockSize)
+	}
+}
 
 // GroupRun is one group-lasso run: its final strength, seed, test
 // accuracy and the final Frobenius norm of each input group's weights.
@@ -41,10 +88,10 @@ type GroupRun struct {
 
 // groupSetup puts term on the first layer's weights as a proximal
 // penalty whose strength rises linearly from 0 to lambda over the first
-// half of training and then holds.
-func groupSetup(term ops.Term, lambda float64, steps int) Setup {
+// ramp steps and then holds.
+func groupSetup(term ops.Term, lambda float64, ramp int) Setup {
 	return func(m *Model) (*gorgonia.Node, []solvers.Option, error) {
-		sched, err := schedules.Parse(fmt.Sprintf("linear(0, %v, 0, %d)", lambda, steps/2))
+		sched, err := schedules.Parse(fmt.Sprintf("linear(0, %v, 0, %d)", lambda, ramp))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -62,16 +109,17 @@ func groupSetup(term ops.Term, lambda float64, steps int) Setup {
 }
 
 // RunGroupLasso trains the digits MLP with a group lasso on its input
-// groups and reports which groups survive. kind is "blocks" for 2×2
-// pixel blocks (RowGroups) or "pixels" for single pixels
-// (ops.GroupLasso over the rows of the first weight).
-func RunGroupLasso(c RunConfig, train, test *Dataset, kind string, lambda float64,
-	seed int64) (GroupRun, error) {
+// groups, its strength rising linearly to lambda over ramp steps, and
+// reports which groups survive. kind is "blocks" for blockSize×blockSize
+// pixel blocks (RowGroups) or "pixels" for single pixels (ops.GroupLasso
+// over the rows of the first weight).
+func RunGroupLasso(c RunConfig, train, test *datasets.Set, kind string, blockSize, ramp int,
+	lambda float64, seed int64) (GroupRun, error) {
 	var term ops.Term
 	var groups RowGroups
 	switch kind {
 	case "blocks":
-		g, err := BlockGroups(8, 8, 2)
+		g, err := BlockGroups(8, 8, blockSize)
 		if err != nil {
 			return GroupRun{}, err
 		}
@@ -90,7 +138,7 @@ func RunGroupLasso(c RunConfig, train, test *Dataset, kind string, lambda float6
 	}
 	var setup Setup
 	if lambda > 0 {
-		setup = groupSetup(term, lambda, c.Steps)
+		setup = groupSetup(term, lambda, ramp)
 	}
 	net, _, err := Train(c, init, train, seed, setup, nil, 0)
 	if err != nil {
@@ -125,52 +173,46 @@ func RunGroupLasso(c RunConfig, train, test *Dataset, kind string, lambda float6
 }
 
 func init() {
-	registry = append(registry, Reproduction{
-		Name:        "group-lasso-inputs",
-		Description: "group lasso on 2×2 pixel blocks and single pixels of the 8×8 digits: which inputs survive",
-		DefaultData: "/work/shared/data",
-		Run:         runGroupLasso,
-	})
+	register("group-lasso-inputs",
+		"group lasso on pixel blocks and single pixels of the 8×8 digits: which inputs survive",
+		func() Settings { return new(GroupRecipe) })
 }
 
-func runGroupLasso(o Options) error {
-	d, err := LoadDigits(filepath.Join(o.Data, "digits.csv.gz"))
-	if err != nil {
-		return err
-	}
-	train, test, err := d.Split(1297, 0)
+func (r *GroupRecipe) run(o Options) error {
+	d, train, test, err := r.digits(r.Split)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
 	var runs []GroupRun
-	for _, kind := range []string{"blocks", "pixels"} {
-		for _, lambda := range append([]float64{0}, groupLambdas...) {
-			for seed := int64(1); seed <= int64(o.seeds(5)); seed++ {
-				r, err := RunGroupLasso(groupConfig, train, test, kind, lambda, seed)
+	for _, kind := range r.Groups {
+		for _, lambda := range r.Lambdas {
+			for _, seed := range r.Seeds {
+				run, err := RunGroupLasso(r.Training, train, test, kind, r.BlockSize,
+					r.RampSteps, lambda, seed)
 				if err != nil {
 					return err
 				}
-				o.logf("%s λ=%v seed %d: accuracy %.4f, %d groups survive, compact net reads %d pixels",
-					kind, lambda, seed, r.Accuracy, r.Survived, r.Inputs)
-				runs = append(runs, r)
+				o.logf("%s λ=%v seed %d: accuracy %.4f, %d groups survive, compact net reads "+
+					"%d pixels", kind, lambda, seed, run.Accuracy, run.Survived, run.Inputs)
+				runs = append(runs, run)
 			}
 		}
 	}
-	return writeGroupReport(o.Out, d, runs, time.Since(start))
+	return r.writeReport(o.Out, d, train.Rows, test.Rows, runs, time.Since(start))
 }
 
 // pixelVariance returns each pixel's variance over the data set.
-func pixelVariance(d *Dataset) []float64 {
+func pixelVariance(d *datasets.Set) []float64 {
 	mean := make([]float64, d.Features)
 	sq := make([]float64, d.Features)
-	for i := 0; i < d.Len(); i++ {
+	for i := 0; i < d.Rows; i++ {
 		for j, v := range d.Row(i) {
 			mean[j] += v
 			sq[j] += v * v
 		}
 	}
-	n := float64(d.Len())
+	n := float64(d.Rows)
 	out := make([]float64, d.Features)
 	for j := range out {
 		m := mean[j] / n
@@ -179,7 +221,8 @@ func pixelVariance(d *Dataset) []float64 {
 	return out
 }
 
-func writeGroupReport(dir string, d *Dataset, runs []GroupRun, took time.Duration) error {
+func (r *GroupRecipe) writeReport(dir string, d *datasets.Set, nTrain, nTest int, runs []GroupRun,
+	took time.Duration) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrap(err, "repro: writing report")
 	}
@@ -198,12 +241,13 @@ func writeGroupReport(dir string, d *Dataset, runs []GroupRun, took time.Duratio
 	var b strings.Builder
 	b.WriteString("| groups | final λ | test accuracy (%) | surviving groups | pixels read by the compact net |\n" +
 		"|---|---|---|---|---|\n")
-	for _, kind := range []string{"blocks", "pixels"} {
-		total := 16
+	side := 8 / r.BlockSize
+	for _, kind := range r.Groups {
+		total := side * side
 		if kind == "pixels" {
 			total = 64
 		}
-		for _, lambda := range append([]float64{0}, groupLambdas...) {
+		for _, lambda := range r.Lambdas {
 			rs := byKey[key{kind, lambda}]
 			var accs, surv, inputs []float64
 			for _, r := range rs {
@@ -222,12 +266,15 @@ func writeGroupReport(dir string, d *Dataset, runs []GroupRun, took time.Duratio
 
 	// Survival frequency and mean norm per group, at each λ, as images.
 	var images strings.Builder
-	for _, kind := range []string{"blocks", "pixels"} {
-		rows, cols := 4, 4
+	for _, kind := range r.Groups {
+		rows, cols := side, side
 		if kind == "pixels" {
 			rows, cols = 8, 8
 		}
-		for _, lambda := range groupLambdas {
+		for _, lambda := range r.Lambdas {
+			if lambda == 0 {
+				continue
+			}
 			rs := byKey[key{kind, lambda}]
 			freq := make([]float64, rows*cols)
 			for _, r := range rs {
@@ -252,39 +299,38 @@ func writeGroupReport(dir string, d *Dataset, runs []GroupRun, took time.Duratio
 		"pixel variance over the digits set", variance, 8, 8, false); err != nil {
 		return err
 	}
-	blockVar := make([]float64, 16)
-	blocks, _ := BlockGroups(8, 8, 2)
+	blockVar := make([]float64, side*side)
+	blocks, err := BlockGroups(8, 8, r.BlockSize)
+	if err != nil {
+		return err
+	}
 	for g, px := range blocks.Groups {
 		for _, p := range px {
 			blockVar[g] += variance[p]
 		}
 	}
 	if err := SaveGridSVG(filepath.Join(dir, "block-variance.svg"),
-		"summed pixel variance per 2×2 block", blockVar, 4, 4, true); err != nil {
+		fmt.Sprintf("summed pixel variance per %d×%d block", r.BlockSize, r.BlockSize),
+		blockVar, side, side, true); err != nil {
 		return err
 	}
-	text := fmt.Sprintf(groupTemplate, groupConfig.Steps, groupConfig.LearnRate,
-		groupConfig.Steps/2, table, images.String(), groupFindings(byKey2(runs), variance),
-		took.Round(time.Second))
+	top := slices.Max(r.Lambdas)
+	text := fmt.Sprintf(groupTemplate, r.Training.Steps, r.Training.LearnRate,
+		r.RampSteps, table, images.String(), groupFindings(runs, top, variance),
+		took.Round(time.Second), nTrain, nTest, r.Split.Seed, sizesText(r.Training.Sizes),
+		r.Training.Batch, r.BlockSize)
 	return writeFile(dir, "README.md", text)
-}
-
-// byKey2 returns the runs at the largest λ, by kind.
-func byKey2(runs []GroupRun) map[string][]GroupRun {
-	top := groupLambdas[len(groupLambdas)-1]
-	out := map[string][]GroupRun{}
-	for _, r := range runs {
-		if r.Lambda == top {
-			out[r.Kind] = append(out[r.Kind], r)
-		}
-	}
-	return out
 }
 
 // groupFindings compares, for the single-pixel groups at the largest λ,
 // the variance of pixels that always survive with those that never do.
-func groupFindings(top map[string][]GroupRun, variance []float64) string {
-	rs := top["pixels"]
+func groupFindings(runs []GroupRun, top float64, variance []float64) string {
+	var rs []GroupRun
+	for _, r := range runs {
+		if r.Kind == "pixels" && r.Lambda == top {
+			rs = append(rs, r)
+		}
+	}
 	if len(rs) == 0 {
 		return ""
 	}
@@ -307,7 +353,7 @@ func groupFindings(top map[string][]GroupRun, variance []float64) string {
 	nm, _ := meanStd(never)
 	return fmt.Sprintf("At λ=%v, %d pixels survive in every seed and %d in none. "+
 		"The mean variance (pixels scaled to [0, 1]) of the pixels that always survive is %.3f; "+
-		"of those that never survive, %.3f.\n", groupLambdas[len(groupLambdas)-1],
+		"of those that never survive, %.3f.\n", top,
 		len(always), len(never), am, nm)
 }
 
@@ -320,15 +366,15 @@ then ignores those pixels, and a compacted net does not even read them.
 ## Protocol
 
 The 8×8 digits set (1,797 images, pixels scaled to [0, 1]), a random
-split of 1,297 training and 500 test images (seed 0), a 64-32-10 ReLU
-MLP, plain SGD (solvers.NewSGD) with learning rate %[2]g and batch 32
-for %[1]d steps, through solvers.Wrap, so that each step is a proximal
+split of %[8]d training and %[9]d test images (split seed %[10]d), a
+%[11]s ReLU MLP, plain SGD (solvers.NewSGD) with learning rate %[2]g
+and batch %[12]d for %[1]d steps, through solvers.Wrap, so that each step is a proximal
 gradient step. (With Adam at learning rate 1e-2, whose per-coordinate
 scaling restores a group faster than the threshold shrinks it, λ up to 3
 removed no 2×2 block in a trial run.) The penalty acts on the first weight matrix through its
 proximal step (threshold η·λ(t)); λ rises linearly from 0 to the final
 value over the first %[3]d steps and then holds. Groups are either the
-16 blocks of 2×2 pixels (repro.RowGroups) or the 64 single pixels
+blocks of %[13]d×%[13]d pixels (repro.RowGroups) or the 64 single pixels
 (ops.GroupLasso{Axis: 1}: each row of W, one input, is a group). λ = 0
 is the unpenalised baseline. Each setting runs with several seeds.
 

@@ -6,7 +6,8 @@ import (
 
 func TestRunGroupLassoSurvivors(t *testing.T) {
 	train, test := loadDigits(t)
-	c := groupConfig
+	r := builtinRecipe[*GroupRecipe](t, "group-lasso-inputs")
+	c := r.Training
 	c.Steps = 300
 	cases := []struct {
 		kind   string
@@ -18,7 +19,7 @@ func TestRunGroupLassoSurvivors(t *testing.T) {
 		{kind: "pixels", lambda: 0.3, groups: 64},
 	}
 	for i, cs := range cases {
-		r, err := RunGroupLasso(c, train, test, cs.kind, cs.lambda, 1)
+		r, err := RunGroupLasso(c, train, test, cs.kind, 2, c.Steps/2, cs.lambda, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +51,7 @@ func TestRunGroupLassoSurvivors(t *testing.T) {
 			t.Errorf("case %d: compact net reads %d pixels from %d blocks", i, r.Inputs, r.Survived)
 		}
 	}
-	if _, err := RunGroupLasso(c, train, test, "rows", 1, 1); err == nil {
+	if _, err := RunGroupLasso(c, train, test, "rows", 2, c.Steps/2, 1, 1); err == nil {
 		t.Error("unknown kind accepted")
 	}
 }

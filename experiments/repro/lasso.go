@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/regsched/regsched/experiments/datasets"
 	"github.com/regsched/regsched/graphs"
 	"github.com/regsched/regsched/ops"
 	"github.com/regsched/regsched/solvers"
@@ -51,9 +52,9 @@ func LoadLassoReference(path string) (*LassoReference, error) {
 }
 
 // LassoObjective returns (1/(2n))·‖y − Xw‖² + alpha·‖w‖₁ on d.
-func LassoObjective(d *Dataset, w []float64, alpha float64) float64 {
+func LassoObjective(d *datasets.Set, w []float64, alpha float64) float64 {
 	var sq float64
-	for i := 0; i < d.Len(); i++ {
+	for i := 0; i < d.Rows; i++ {
 		r := d.Y[i]
 		for j, x := range d.Row(i) {
 			r -= x * w[j]
@@ -64,7 +65,7 @@ func LassoObjective(d *Dataset, w []float64, alpha float64) float64 {
 	for _, v := range w {
 		l1 += math.Abs(v)
 	}
-	return sq/(2*float64(d.Len())) + alpha*l1
+	return sq/(2*float64(d.Rows)) + alpha*l1
 }
 
 // countNonzero returns how many values are not exactly zero.
@@ -95,10 +96,10 @@ func (s holdSchedule) At(step int) float64 {
 
 // gramMaxEigen returns the largest eigenvalue of XᵀX/n, the Lipschitz
 // constant of the gradient of (1/(2n))·‖y − Xw‖².
-func gramMaxEigen(d *Dataset) (float64, error) {
-	x := mat.NewDense(d.Len(), d.Features, d.X)
+func gramMaxEigen(d *datasets.Set) (float64, error) {
+	x := mat.NewDense(d.Rows, d.Features, d.X)
 	var gram mat.SymDense
-	gram.SymOuterK(1/float64(d.Len()), x.T())
+	gram.SymOuterK(1/float64(d.Rows), x.T())
 	var eig mat.EigenSym
 	if !eig.Factorize(&gram, false) {
 		return 0, errors.New("repro: eigen-decomposition of XᵀX/n failed")
@@ -116,7 +117,7 @@ func gramMaxEigen(d *Dataset) (float64, error) {
 // proximal gradient descent (ISTA) warm-started from the previous alpha.
 // It returns the coefficients at the end of each hold. The cost is
 // len(alphas)·stepsPerAlpha full-batch steps of O(n·p) each.
-func LassoPath(d *Dataset, alphas []float64, stepsPerAlpha int) ([]LassoPoint, error) {
+func LassoPath(d *datasets.Set, alphas []float64, stepsPerAlpha int) ([]LassoPoint, error) {
 	if len(alphas) == 0 {
 		return nil, errors.New("repro: LassoPath: no alphas")
 	}
@@ -133,7 +134,7 @@ func LassoPath(d *Dataset, alphas []float64, stepsPerAlpha int) ([]LassoPoint, e
 		return nil, err
 	}
 
-	n, p := d.Len(), d.Features
+	n, p := d.Rows, d.Features
 	g := gorgonia.NewGraph()
 	x := gorgonia.NewConstant(tensor.New(tensor.WithShape(n, p),
 		tensor.WithBacking(append([]float64(nil), d.X...))), gorgonia.WithName("X"))
@@ -222,7 +223,7 @@ type LassoComparison struct {
 }
 
 // CompareLasso pairs each solution with the reference of the same index.
-func CompareLasso(d *Dataset, ours, ref []LassoPoint) ([]LassoComparison, error) {
+func CompareLasso(d *datasets.Set, ours, ref []LassoPoint) ([]LassoComparison, error) {
 	if len(ours) != len(ref) {
 		return nil, errors.Errorf("repro: CompareLasso: %d solutions, %d references", len(ours), len(ref))
 	}

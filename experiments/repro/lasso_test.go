@@ -3,15 +3,16 @@ package repro
 import (
 	"math"
 	"testing"
+
+	"github.com/regsched/regsched/experiments/datasets"
 )
 
 func TestLassoPathMatchesReference(t *testing.T) {
-	d, err := LoadDiabetes("testdata/diabetes_data_raw.csv.gz", "testdata/diabetes_target.csv.gz")
+	d, err := datasets.Diabetes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Standardize()
-	ref, err := LoadLassoReference("testdata/lasso_diabetes.json")
+	ref, err := LoadLassoReference("../../testdata/golden/lasso_diabetes.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +38,8 @@ func TestLassoPathMatchesReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tolerance of the lasso-path reproduction's recipe.
+	const lassoRelTolerance = 1e-6
 	for i, c := range cmp {
 		if math.Abs(c.RelGap) > lassoRelTolerance {
 			t.Errorf("α = %v: relative objective gap %g, want ≤ %g", c.Alpha, c.RelGap, lassoRelTolerance)
@@ -57,7 +60,7 @@ func TestLassoPathMatchesReference(t *testing.T) {
 }
 
 func TestLassoPathErrors(t *testing.T) {
-	d, err := LoadDiabetes("testdata/diabetes_data_raw.csv.gz", "testdata/diabetes_target.csv.gz")
+	d, err := datasets.Diabetes()
 	if err != nil {
 		t.Fatal(err)
 	}

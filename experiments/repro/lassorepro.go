@@ -9,33 +9,64 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
+
+	"github.com/regsched/regsched/experiments"
+	"github.com/regsched/regsched/experiments/datasets"
 )
 
-// lassoStepsPerAlpha is how long the λ schedule holds each alpha: enough
-// proximal gradient steps for the slowest alpha of the path (0.045,
-// where XᵀX/n has condition number about 470) to converge to rounding.
-const lassoStepsPerAlpha = 20000
-
-// lassoRelTolerance is the accepted relative objective gap.
-const lassoRelTolerance = 1e-6
-
-func init() {
-	registry = append(registry, Reproduction{
-		Name:        "lasso-path",
-		Description: "proximal L1 regularization path on standardized diabetes vs the scikit-learn Lasso path",
-		DefaultData: "/work/shared/data",
-		Run:         runLassoPath,
-	})
+// LassoRecipe is the recipe of the Lasso path reproduction: proximal L1
+// on standardized diabetes, swept over α by a piecewise-constant
+// schedule, against scikit-learn's Lasso solutions.
+type LassoRecipe struct {
+	Common `yaml:",inline"`
+	// Reference is the JSON file of reference solutions, relative to the
+	// data folder.
+	Reference string `yaml:"reference"`
+	// StepsPerAlpha is how long the λ schedule holds each α: enough
+	// proximal gradient steps for the slowest α of the path (0.045,
+	// where XᵀX/n has condition number about 470) to converge to
+	// rounding.
+	StepsPerAlpha int `yaml:"steps_per_alpha"`
+	// Tolerance is the accepted relative objective gap.
+	Tolerance float64 `yaml:"tolerance"`
 }
 
-func runLassoPath(o Options) error {
-	d, err := LoadDiabetes(filepath.Join(o.Data, "diabetes_data_raw.csv.gz"),
-		filepath.Join(o.Data, "diabetes_target.csv.gz"))
+func (r *LassoRecipe) common() *Common { return &r.Common }
+
+func (r *LassoRecipe) check(fc *experiments.FieldCheck) {
+	if len(r.Seeds) > 0 {
+		fc.Fail("seeds", "are not used: proximal gradient descent from w = 0 is deterministic")
+	}
+	if r.Reference == "" {
+		fc.Fail("reference", "is missing: give the reference JSON file, relative to data")
+	}
+	if r.StepsPerAlpha <= 0 {
+		fc.Fail("steps_per_alpha", "(%d) must be positive", r.StepsPerAlpha)
+	}
+	checkPositive(fc, "tolerance", r.Tolerance)
+}
+
+func init() {
+	register("lasso-path",
+		"proximal L1 regularization path on standardized diabetes vs the scikit-learn Lasso path",
+		func() Settings { return new(LassoRecipe) })
+}
+
+func (r *LassoRecipe) run(o Options) error {
+	var paths []string
+	for _, f := range []string{"diabetes_data_raw.csv.gz", "diabetes_target.csv.gz",
+		r.Reference} {
+		p, err := r.dataFile(f)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, p)
+	}
+	d, err := datasets.DiabetesFiles(paths[0], paths[1])
 	if err != nil {
 		return err
 	}
-	d.Standardize()
-	ref, err := LoadLassoReference(filepath.Join(o.Data, "golden", "lasso_diabetes.json"))
+	ref, err := LoadLassoReference(paths[2])
 	if err != nil {
 		return err
 	}
@@ -54,7 +85,7 @@ func runLassoPath(o Options) error {
 		for i, p := range points {
 			alphas[i] = p.Alpha
 		}
-		ours, err := LassoPath(d, alphas, lassoStepsPerAlpha)
+		ours, err := LassoPath(d, alphas, r.StepsPerAlpha)
 		if err != nil {
 			return err
 		}
@@ -68,7 +99,7 @@ func runLassoPath(o Options) error {
 		}
 		sections = append(sections, lassoSection{name: set.name, rows: cmp})
 	}
-	return writeLassoReport(o.Out, sections, time.Since(start))
+	return r.writeReport(o.Out, sections, time.Since(start))
 }
 
 func reversed(p []LassoPoint) []LassoPoint {
@@ -84,7 +115,7 @@ type lassoSection struct {
 	rows []LassoComparison
 }
 
-func writeLassoReport(dir string, sections []lassoSection, took time.Duration) error {
+func (r *LassoRecipe) writeReport(dir string, sections []lassoSection, took time.Duration) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrap(err, "repro: writing report")
 	}
@@ -121,13 +152,13 @@ func writeLassoReport(dir string, sections []lassoSection, took time.Duration) e
 		return err
 	}
 	verdict := "within"
-	if worst > lassoRelTolerance {
+	if worst > r.Tolerance {
 		verdict = "**outside**"
 	}
 	summary := fmt.Sprintf("Largest relative objective gap over all %d solutions: %.1e, %s the "+
 		"tolerance %.0e. Same support at %d of %d alphas.\n", total, worst, verdict,
-		lassoRelTolerance, total-mismatches, total)
-	text := fmt.Sprintf(lassoTemplate, lassoStepsPerAlpha, summary, findings.String(), tables[0],
+		r.Tolerance, total-mismatches, total)
+	text := fmt.Sprintf(lassoTemplate, r.StepsPerAlpha, summary, findings.String(), tables[0],
 		tables[1], took.Round(time.Second))
 	return writeFile(dir, "README.md", text)
 }

@@ -14,22 +14,6 @@ import (
 	"github.com/regsched/regsched/solvers"
 )
 
-// LeNetProtocol is the reduced protocol of the LeNet-300-100 pruning
-// reproduction: 2 epochs of the 60,000 Fashion-MNIST training images at
-// batch 100 (1,200 steps), Adam 1e-3, cubic gradual pruning from 10% to
-// 60% of training updated every 50 steps. It scales the reference
-// protocol (10 epochs, cubic from epoch 1 to 60% of training, updates
-// every 100 steps) down to fit a 15-minute budget on 2 cores.
-var LeNetProtocol = PruneProtocol{
-	RunConfig: RunConfig{Sizes: []int{784, 300, 100, 10}, Batch: 100, Steps: 1200, LearnRate: 1e-3},
-	Begin:     120,
-	End:       720,
-	Every:     50,
-}
-
-// LeNetTargets are the sparsities of the LeNet-300-100 comparison.
-var LeNetTargets = []float64{0.5, 0.75, 0.9, 0.95, 0.98}
-
 // leNetReference holds test accuracies measured with PyTorch's
 // torch.nn.utils.prune on the same data and model under the full
 // protocol: Adam 1e-3, batch 100, 10 epochs, cubic schedule updated
@@ -66,30 +50,21 @@ func leNetExtras(p PruneProtocol) []Method {
 }
 
 func init() {
-	registry = append(registry, Reproduction{
-		Name:        "lenet-pruning",
-		Description: "gradual vs one-shot magnitude pruning of LeNet-300-100 on Fashion-MNIST",
-		DefaultData: "/work/shared/data/fashion-mnist",
-		Run:         runLeNetPruning,
-	})
+	register("lenet-pruning",
+		"gradual vs one-shot magnitude pruning of LeNet-300-100 on Fashion-MNIST",
+		func() Settings { return new(LeNetRecipe) })
 }
 
-func runLeNetPruning(o Options) error {
-	train, err := LoadIDX(filepath.Join(o.Data, "train-images-idx3-ubyte.gz"),
-		filepath.Join(o.Data, "train-labels-idx1-ubyte.gz"))
+func (r *LeNetRecipe) run(o Options) error {
+	train, test, err := r.fashionMNIST()
 	if err != nil {
 		return err
 	}
-	test, err := LoadIDX(filepath.Join(o.Data, "t10k-images-idx3-ubyte.gz"),
-		filepath.Join(o.Data, "t10k-labels-idx1-ubyte.gz"))
-	if err != nil {
-		return err
-	}
-	p := LeNetProtocol
+	p := r.Training
 	start := time.Now()
 	var all []PruneResult
-	for seed := int64(1); seed <= int64(o.seeds(2)); seed++ {
-		rs, err := ComparePruning(p, train, test, LeNetTargets, seed, leNetExtras(p),
+	for _, seed := range r.Seeds {
+		rs, err := ComparePruning(p, train, test, r.Targets, seed, leNetExtras(p),
 			func(r PruneResult) {
 				o.logf("seed %d %-16s target %.2f: accuracy %.4f, sparsity %.4f (%.0fs)",
 					r.Seed, r.Method, r.Target, r.Accuracy, r.Sparsity, r.Seconds)
@@ -99,7 +74,7 @@ func runLeNetPruning(o Options) error {
 		}
 		all = append(all, rs...)
 	}
-	return writeLeNetReport(o.Out, p, all, time.Since(start))
+	return writeLeNetReport(o.Out, p, r.Targets, all, time.Since(start))
 }
 
 // pruneSummary is the mean and spread over seeds of one method at one
@@ -134,7 +109,8 @@ func summarisePruning(rs []PruneResult) map[string]map[float64]pruneSummary {
 	return out
 }
 
-func writeLeNetReport(dir string, p PruneProtocol, rs []PruneResult, took time.Duration) error {
+func writeLeNetReport(dir string, p PruneProtocol, targets []float64, rs []PruneResult,
+	took time.Duration) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrap(err, "repro: writing report")
 	}
@@ -161,7 +137,7 @@ func writeLeNetReport(dir string, p PruneProtocol, rs []PruneResult, took time.D
 	fmt.Fprintf(&b, "| target sparsity | gradual (cubic) | one-shot | measured sparsity | "+
 		"PyTorch reference, full protocol |\n|---|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| 0 (dense) | %s | — | 0 | %s |\n", cell("dense", 0), ref(0))
-	for _, t := range LeNetTargets {
+	for _, t := range targets {
 		fmt.Fprintf(&b, "| %.0f%% | %s | %s | %.4f | %s |\n", 100*t, cell("gradual", t),
 			cell("one-shot", t), sum["gradual"][t].sparsity, ref(t))
 	}
@@ -176,23 +152,23 @@ func writeLeNetReport(dir string, p PruneProtocol, rs []PruneResult, took time.D
 	}
 	extra := b.String()
 
-	if err := plotLeNet(filepath.Join(dir, "accuracy-vs-sparsity.svg"), sum); err != nil {
+	if err := plotLeNet(filepath.Join(dir, "accuracy-vs-sparsity.svg"), targets, sum); err != nil {
 		return err
 	}
 	text := fmt.Sprintf(leNetTemplate, seeds, p.Steps, p.Steps*p.Batch/60000, p.Begin, p.End,
 		p.Every, p.LearnRate, p.Steps-p.End, table, extra, took.Round(time.Second),
-		leNetFindings(sum))
+		leNetFindings(targets, sum))
 	return writeFile(dir, "README.md", text)
 }
 
-func plotLeNet(path string, sum map[string]map[float64]pruneSummary) error {
+func plotLeNet(path string, targets []float64, sum map[string]map[float64]pruneSummary) error {
 	var fig Figure
 	fig.Title = "LeNet-300-100 on Fashion-MNIST"
 	fig.XLabel = "sparsity (%)"
 	fig.YLabel = "test accuracy (%)"
 	for i, m := range []string{"gradual", "one-shot"} {
 		s := Series{Name: m, Color: i}
-		for _, t := range LeNetTargets {
+		for _, t := range targets {
 			v := sum[m][t]
 			s.X = append(s.X, 100*t)
 			s.Y = append(s.Y, 100*v.acc)
@@ -202,7 +178,7 @@ func plotLeNet(path string, sum map[string]map[float64]pruneSummary) error {
 	}
 	dense := sum["dense"][0]
 	fig.Series = append(fig.Series, Series{Name: "dense", Dashed: true, Color: 2,
-		X: []float64{100 * LeNetTargets[0], 100 * LeNetTargets[len(LeNetTargets)-1]},
+		X: []float64{100 * targets[0], 100 * targets[len(targets)-1]},
 		Y: []float64{100 * dense.acc, 100 * dense.acc}})
 	ref := Series{Name: "PyTorch reference (10 epochs)", Points: true, Color: 3}
 	for _, t := range []float64{0.9, 0.98} {
@@ -267,10 +243,10 @@ Total wall-clock time: %[11]s. Raw results: results.jsonl.
 // leNetFindings states, from the measured means, where gradual pruning
 // beat one-shot pruning, how far each is from the reference, and
 // whether another method beat plain gradual pruning at 98%.
-func leNetFindings(sum map[string]map[float64]pruneSummary) string {
+func leNetFindings(targets []float64, sum map[string]map[float64]pruneSummary) string {
 	var b strings.Builder
 	var ahead, behind []string
-	for _, t := range LeNetTargets {
+	for _, t := range targets {
 		g, o := sum["gradual"][t], sum["one-shot"][t]
 		label := fmt.Sprintf("%.0f%% (%+.2f points)", 100*t, 100*(g.acc-o.acc))
 		if g.acc > o.acc {

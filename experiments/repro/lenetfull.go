@@ -14,34 +14,10 @@ import (
 	"github.com/regsched/regsched/solvers"
 )
 
-// LeNetFullProtocol is the reference protocol itself: 10 epochs of
-// batch 100 (6,000 steps), Adam 1e-3, cubic pruning from epoch 1 (step
-// 600) to 60% of training (step 3,600), masks updated every 100 steps.
-var LeNetFullProtocol = PruneProtocol{
-	RunConfig: RunConfig{Sizes: []int{784, 300, 100, 10}, Batch: 100, Steps: 6000, LearnRate: 1e-3},
-	Begin:     600,
-	End:       3600,
-	Every:     100,
-}
-
-// fullRuns are the runs of the full-protocol check: the reference's
-// dense and 90% points, plain gradual pruning at 98%, and the method
-// that did best at 98% under the reduced protocol.
-var fullRuns = []struct {
-	Method string
-	Target float64
-}{
-	{"dense", 0}, {"gradual", 0.9}, {"gradual", 0.98}, {"gradual, global", 0.98},
-}
-
 func init() {
-	registry = append(registry, Reproduction{
-		Name: "lenet-full",
-		Description: "the reference's full 10-epoch protocol for LeNet-300-100 at 0, 90 and 98% " +
-			"(one seed)",
-		DefaultData: "/work/shared/data/fashion-mnist",
-		Run:         runLeNetFull,
-	})
+	register("lenet-full",
+		"the reference's full 10-epoch protocol for LeNet-300-100 at 0, 90 and 98% (one seed)",
+		func() Settings { return new(LeNetFullRecipe) })
 }
 
 // globalSetup prunes the weight matrices of m together along the cubic
@@ -57,26 +33,20 @@ func globalSetup(p PruneProtocol, target float64) Setup {
 	}
 }
 
-func runLeNetFull(o Options) error {
-	train, err := LoadIDX(filepath.Join(o.Data, "train-images-idx3-ubyte.gz"),
-		filepath.Join(o.Data, "train-labels-idx1-ubyte.gz"))
+func (r *LeNetFullRecipe) run(o Options) error {
+	train, test, err := r.fashionMNIST()
 	if err != nil {
 		return err
 	}
-	test, err := LoadIDX(filepath.Join(o.Data, "t10k-images-idx3-ubyte.gz"),
-		filepath.Join(o.Data, "t10k-labels-idx1-ubyte.gz"))
-	if err != nil {
-		return err
-	}
-	p := LeNetFullProtocol
-	const seed = 1
+	p := r.Training
+	seed := r.Seeds[0]
 	init, err := NewNet(p.Sizes, seed)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
 	var results []PruneResult
-	for _, run := range fullRuns {
+	for _, run := range r.Runs {
 		var setup Setup
 		switch run.Method {
 		case "gradual":

@@ -10,31 +10,70 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/regsched/regsched/experiments"
+	"github.com/regsched/regsched/experiments/datasets"
 	"github.com/regsched/regsched/graphs"
 	"github.com/regsched/regsched/ops"
 	"github.com/regsched/regsched/schedules"
 	"github.com/regsched/regsched/solvers"
 )
 
-// lipschitzConfig is the digits set-up of the Lipschitz reproduction.
-var lipschitzConfig = RunConfig{Sizes: []int{64, 64, 64, 10}, Batch: 32, Steps: 2000,
-	LearnRate: 3e-3}
-
-const (
-	// lipschitzBound is the bound on Π‖W_l‖₂ that the dual ascent
-	// enforces; unconstrained training reaches about 90.
-	lipschitzBound = 10.0
-	// lipschitzEvery is the number of steps between measurements of the
+// LipschitzRecipe is the recipe of the Lipschitz reproduction: a
+// spectral-norm penalty on every weight matrix of a digits MLP, its
+// strength moved by dual ascent on the bound Π‖W_l‖₂.
+type LipschitzRecipe struct {
+	Common   `yaml:",inline"`
+	Split    Split     `yaml:"split"`
+	Training RunConfig `yaml:"training"`
+	// Bound is the bound on Π‖W_l‖₂ that the dual ascent enforces.
+	Bound float64 `yaml:"bound"`
+	// DualRate is the step of the dual ascent
+	// m ← clamp(m + DualRate·(Π‖W_l‖₂ − Bound), 0, 10⁶).
+	DualRate float64 `yaml:"dual_rate"`
+	// MeasureEvery is the number of steps between measurements of the
 	// bound, which the dual policy reads.
-	lipschitzEvery = 10
-	// lipschitzSpec is the λ schedule: m·constant(1), with m moved by
-	// dual ascent m ← clamp(m + 0.01·(Π‖W_l‖₂ − 10), 0, 10⁶).
-	lipschitzSpec = "dual(constant(1), lipschitz, 10, 0.01, init=0)"
-)
+	MeasureEvery int `yaml:"measure_every"`
+	// PowerIterations is ops.SpectralNorm's number of power iterations
+	// per step.
+	PowerIterations int `yaml:"power_iterations"`
+	// Radii are the L2 norms of the random input perturbations (pixels
+	// are scaled to [0, 1]; an 8×8 image has norm about 4).
+	Radii []float64 `yaml:"radii,flow"`
+	// Draws is the number of random perturbations per test image and
+	// radius.
+	Draws int `yaml:"draws"`
+}
 
-// lipschitzRadii are the L2 norms of the random input perturbations
-// (pixels are scaled to [0, 1]; an 8×8 image has norm about 4).
-var lipschitzRadii = []float64{0.5, 2}
+func (r *LipschitzRecipe) common() *Common { return &r.Common }
+
+func (r *LipschitzRecipe) check(fc *experiments.FieldCheck) {
+	r.checkSeeds(fc)
+	r.Split.check(fc)
+	r.Training.check(fc, "training")
+	checkPositive(fc, "bound", r.Bound)
+	checkPositive(fc, "dual_rate", r.DualRate)
+	if r.MeasureEvery <= 0 {
+		fc.Fail("measure_every", "(%d) must be positive", r.MeasureEvery)
+	}
+	if r.PowerIterations <= 0 {
+		fc.Fail("power_iterations", "(%d) must be positive", r.PowerIterations)
+	}
+	if len(r.Radii) == 0 {
+		fc.Fail("radii", "is empty")
+	}
+	for i, v := range r.Radii {
+		checkPositive(fc, key("radii", i), v)
+	}
+	if r.Draws <= 0 {
+		fc.Fail("draws", "(%d) must be positive", r.Draws)
+	}
+}
+
+// Schedule returns the λ schedule spec: m·constant(1), with m moved by
+// dual ascent on the signal "lipschitz" from m = 0.
+func (r *LipschitzRecipe) Schedule() string {
+	return fmt.Sprintf("dual(constant(1), lipschitz, %v, %v, init=0)", r.Bound, r.DualRate)
+}
 
 // LipschitzPoint is λ and the Lipschitz bound at one step.
 type LipschitzPoint struct {
@@ -55,11 +94,11 @@ type LipschitzRun struct {
 
 // lipschitzSetup adds λ(t)·‖W_l‖₂ for every weight matrix through the
 // gradient, all sharing one dual-ascent schedule.
-func lipschitzSetup(sched schedules.Schedule) Setup {
+func lipschitzSetup(sched schedules.Schedule, iters int) Setup {
 	return func(m *Model) (*gorgonia.Node, []solvers.Option, error) {
 		reg := graphs.NewRegularizer(m.Graph)
 		for l, w := range m.Weights {
-			if err := reg.Add(w, &ops.SpectralNorm{Iters: 2}, sched, graphs.WithMode(graphs.Gradient),
+			if err := reg.Add(w, &ops.SpectralNorm{Iters: iters}, sched, graphs.WithMode(graphs.Gradient),
 				graphs.WithName(fmt.Sprintf("spectral_%d", l))); err != nil {
 				return nil, nil, err
 			}
@@ -72,24 +111,27 @@ func lipschitzSetup(sched schedules.Schedule) Setup {
 	}
 }
 
-// RunLipschitz trains the digits MLP with or without the spectral-norm
-// penalty and measures its sensitivity to input perturbation on test.
-func RunLipschitz(c RunConfig, train, test *Dataset, penalized bool, seed int64) (LipschitzRun, error) {
+// RunLipschitz trains the digits MLP of r with or without the
+// spectral-norm penalty and measures its sensitivity to input
+// perturbation on test.
+func RunLipschitz(r *LipschitzRecipe, train, test *datasets.Set, penalized bool,
+	seed int64) (LipschitzRun, error) {
+	c := r.Training
 	init, err := NewNet(c.Sizes, seed)
 	if err != nil {
 		return LipschitzRun{}, err
 	}
-	r := LipschitzRun{Penalized: penalized, Seed: seed}
+	run := LipschitzRun{Penalized: penalized, Seed: seed}
 	var setup Setup
 	var sched schedules.Schedule
 	if penalized {
-		if sched, err = schedules.Parse(lipschitzSpec); err != nil {
+		if sched, err = schedules.Parse(r.Schedule()); err != nil {
 			return LipschitzRun{}, err
 		}
-		setup = lipschitzSetup(sched)
+		setup = lipschitzSetup(sched, r.PowerIterations)
 	}
 	hook := func(step int, m *Model, s *solvers.Solver) error {
-		if step%lipschitzEvery != 0 {
+		if step%r.MeasureEvery != 0 {
 			return nil
 		}
 		norms, err := SpectralNorms(m.Net())
@@ -105,65 +147,60 @@ func RunLipschitz(c RunConfig, train, test *Dataset, penalized bool, seed int64)
 		if sched != nil {
 			p.Lambda = sched.At(step)
 		}
-		r.Curve = append(r.Curve, p)
+		run.Curve = append(run.Curve, p)
 		return nil
 	}
 	net, _, err := Train(c, init, train, seed, setup, hook, 0)
 	if err != nil {
 		return LipschitzRun{}, err
 	}
-	if r.Accuracy, err = net.Accuracy(test); err != nil {
+	if run.Accuracy, err = net.Accuracy(test); err != nil {
 		return LipschitzRun{}, err
 	}
-	if r.LayerNorms, err = SpectralNorms(net); err != nil {
+	if run.LayerNorms, err = SpectralNorms(net); err != nil {
 		return LipschitzRun{}, err
 	}
-	for _, radius := range lipschitzRadii {
-		s, err := MeasureSensitivity(net, test, radius, 5, seed)
+	for _, radius := range r.Radii {
+		s, err := MeasureSensitivity(net, test, radius, r.Draws, seed)
 		if err != nil {
 			return LipschitzRun{}, err
 		}
-		r.Sensitivity = append(r.Sensitivity, s)
+		run.Sensitivity = append(run.Sensitivity, s)
 	}
-	return r, nil
+	return run, nil
 }
 
 func init() {
-	registry = append(registry, Reproduction{
-		Name:        "lipschitz",
-		Description: "spectral-norm penalty under dual ascent on digits: sensitivity to input perturbation",
-		DefaultData: "/work/shared/data",
-		Run:         runLipschitz,
-	})
+	register("lipschitz",
+		"spectral-norm penalty under dual ascent on digits: sensitivity to input perturbation",
+		func() Settings { return new(LipschitzRecipe) })
 }
 
-func runLipschitz(o Options) error {
-	d, err := LoadDigits(filepath.Join(o.Data, "digits.csv.gz"))
-	if err != nil {
-		return err
-	}
-	train, test, err := d.Split(1297, 0)
+func (r *LipschitzRecipe) run(o Options) error {
+	_, train, test, err := r.digits(r.Split)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
 	var runs []LipschitzRun
-	for seed := int64(1); seed <= int64(o.seeds(3)); seed++ {
+	for _, seed := range r.Seeds {
 		for _, pen := range []bool{false, true} {
-			r, err := RunLipschitz(lipschitzConfig, train, test, pen, seed)
+			run, err := RunLipschitz(r, train, test, pen, seed)
 			if err != nil {
 				return err
 			}
-			s := r.Sensitivity[0]
-			o.logf("seed %d penalized %v: accuracy %.4f, bound %.3g, mean Jacobian %.3g, ratio %.3g",
-				seed, pen, r.Accuracy, s.LipschitzBound, s.MeanJacobian, s.MeanRatio)
-			runs = append(runs, r)
+			s := run.Sensitivity[0]
+			o.logf("seed %d penalized %v: accuracy %.4f, bound %.3g, mean Jacobian %.3g, "+
+				"ratio %.3g", seed, pen, run.Accuracy, s.LipschitzBound, s.MeanJacobian,
+				s.MeanRatio)
+			runs = append(runs, run)
 		}
 	}
-	return writeLipschitzReport(o.Out, runs, time.Since(start))
+	return r.writeReport(o.Out, train.Rows, test.Rows, runs, time.Since(start))
 }
 
-func writeLipschitzReport(dir string, runs []LipschitzRun, took time.Duration) error {
+func (r *LipschitzRecipe) writeReport(dir string, nTrain, nTest int, runs []LipschitzRun,
+	took time.Duration) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrap(err, "repro: writing report")
 	}
@@ -180,7 +217,7 @@ func writeLipschitzReport(dir string, runs []LipschitzRun, took time.Duration) e
 		{"mean ‖∂f/∂x‖₂ at test points", func(r LipschitzRun) float64 { return r.Sensitivity[0].MeanJacobian }},
 		{"max ‖∂f/∂x‖₂", func(r LipschitzRun) float64 { return r.Sensitivity[0].MaxJacobian }},
 	}
-	for i, radius := range lipschitzRadii {
+	for i, radius := range r.Radii {
 		i := i
 		cols = append(cols,
 			column{fmt.Sprintf("mean ‖Δf‖/‖δ‖, ‖δ‖=%g", radius),
@@ -231,7 +268,7 @@ func writeLipschitzReport(dir string, runs []LipschitzRun, took time.Duration) e
 	if n := len(runs); n > 0 && len(runs[0].Curve) > 0 {
 		last := runs[0].Curve[len(runs[0].Curve)-1].Step
 		boundFig.Series = append(boundFig.Series, Series{Name: "bound", Dashed: true, Color: 2,
-			X: []float64{0, float64(last)}, Y: []float64{lipschitzBound, lipschitzBound}})
+			X: []float64{0, float64(last)}, Y: []float64{r.Bound, r.Bound}})
 	}
 	if err := SavePlot(filepath.Join(dir, "bound.svg"), boundFig); err != nil {
 		return err
@@ -239,8 +276,10 @@ func writeLipschitzReport(dir string, runs []LipschitzRun, took time.Duration) e
 	if err := SavePlot(filepath.Join(dir, "lambda.svg"), lamFig); err != nil {
 		return err
 	}
-	text := fmt.Sprintf(lipschitzTemplate, lipschitzConfig.Steps, lipschitzConfig.LearnRate,
-		lipschitzSpec, lipschitzBound, lipschitzEvery, b.String(), took.Round(time.Second))
+	text := fmt.Sprintf(lipschitzTemplate, r.Training.Steps, r.Training.LearnRate,
+		r.Schedule(), r.Bound, r.MeasureEvery, b.String(), took.Round(time.Second), nTrain,
+		nTest, r.Split.Seed, sizesText(r.Training.Sizes), r.Training.Batch, r.DualRate,
+		r.Draws)
 	return writeFile(dir, "README.md", text)
 }
 
@@ -253,20 +292,21 @@ holds, should make the net less sensitive to input perturbation.
 
 ## Protocol
 
-The 8×8 digits set (random split of 1,297 training and 500 test images,
-seed 0, pixels scaled to [0, 1]), a 64-64-64-10 ReLU MLP, Adam with
-learning rate %[2]g, batch 32, %[1]d steps, through solvers.Wrap.
+The 8×8 digits set (random split of %[8]d training and %[9]d test
+images, split seed %[10]d, pixels scaled to [0, 1]), a %[11]s ReLU MLP,
+Adam with learning rate %[2]g, batch %[12]d, %[1]d steps, through
+solvers.Wrap.
 "Before" trains without a penalty; "after" adds λ(t)·‖W_l‖₂ for each of
 the three weight matrices (ops.SpectralNorm, through the gradient), all
 with the schedule ` + "`%[3]s`" + `: λ = m, and after every step
-that carries a measurement, m ← clamp(m + 0.01·(Π‖W_l‖₂ − %[4]g), 0,
+that carries a measurement, m ← clamp(m + %[13]g·(Π‖W_l‖₂ − %[4]g), 0,
 10⁶). The product is measured by SVD every %[5]d steps and fed to the
 solver with Observe("lipschitz", ·). Both runs start from the same
 weights for each seed.
 
-Sensitivity is measured on the 500 test images: the spectral norm of
+Sensitivity is measured on the %[9]d test images: the spectral norm of
 the input Jacobian at each image (the local Lipschitz constant), and the
-response ‖f(x+δ) − f(x)‖₂/‖δ‖₂ of the logits to 5 random directions δ per
+response ‖f(x+δ) − f(x)‖₂/‖δ‖₂ of the logits to %[14]d random directions δ per
 image at each radius, with the share of predictions that change.
 
 ## Results (mean ± standard deviation over seeds)

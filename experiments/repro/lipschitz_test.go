@@ -5,23 +5,24 @@ import "testing"
 func TestRunLipschitzLowersBound(t *testing.T) {
 	train, test := loadDigits(t)
 	test = test.Head(100)
-	c := lipschitzConfig
-	c.Steps = 400
-	before, err := RunLipschitz(c, train, test, false, 1)
+	r := builtinRecipe[*LipschitzRecipe](t, "lipschitz")
+	r.Training.Steps = 400
+	c := r.Training
+	before, err := RunLipschitz(r, train, test, false, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, err := RunLipschitz(c, train, test, true, 1)
+	after, err := RunLipschitz(r, train, test, true, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, r := range []LipschitzRun{before, after} {
-		if len(r.Curve) != c.Steps/lipschitzEvery {
-			t.Errorf("run %d: %d curve points, want %d", i, len(r.Curve), c.Steps/lipschitzEvery)
+	for i, run := range []LipschitzRun{before, after} {
+		if len(run.Curve) != c.Steps/r.MeasureEvery {
+			t.Errorf("run %d: %d curve points, want %d", i, len(run.Curve), c.Steps/r.MeasureEvery)
 		}
-		if len(r.Sensitivity) != len(lipschitzRadii) {
-			t.Errorf("run %d: %d sensitivity results, want %d", i, len(r.Sensitivity),
-				len(lipschitzRadii))
+		if len(run.Sensitivity) != len(r.Radii) {
+			t.Errorf("run %d: %d sensitivity results, want %d", i, len(run.Sensitivity),
+				len(r.Radii))
 		}
 	}
 	for _, p := range after.Curve {

@@ -7,6 +7,8 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/regsched/regsched/experiments/datasets"
 )
 
 // Model is a ReLU multilayer perceptron as a float32 Gorgonia graph with
@@ -138,7 +140,7 @@ type Trainer struct {
 	vm     gorgonia.VM
 	solver gorgonia.Solver
 	params gorgonia.Nodes
-	data   *Dataset
+	data   *datasets.Set
 	rng    *rand.Rand
 	order  []int
 	pos    int
@@ -150,15 +152,15 @@ type Trainer struct {
 // NewTrainer differentiates cost (the model's loss, possibly augmented
 // with penalties) with respect to the model's parameters and prepares a
 // tape machine. Shuffling uses a source seeded with seed.
-func NewTrainer(m *Model, cost *gorgonia.Node, s gorgonia.Solver, train *Dataset,
+func NewTrainer(m *Model, cost *gorgonia.Node, s gorgonia.Solver, train *datasets.Set,
 	seed int64) (*Trainer, error) {
 	if train.Classes == 0 || train.Features != m.X.Shape()[1] {
 		return nil, errors.Errorf("repro: NewTrainer: data has %d features and %d classes, "+
 			"model takes %v", train.Features, train.Classes, m.X.Shape())
 	}
-	if train.Len() < m.Batch {
+	if train.Rows < m.Batch {
 		return nil, errors.Errorf("repro: NewTrainer: %d samples is less than one batch (%d)",
-			train.Len(), m.Batch)
+			train.Rows, m.Batch)
 	}
 	t := &Trainer{model: m, solver: s, params: m.Params(), data: train,
 		rng: rand.New(rand.NewSource(seed))}
@@ -169,7 +171,7 @@ func NewTrainer(m *Model, cost *gorgonia.Node, s gorgonia.Solver, train *Dataset
 	t.vm = gorgonia.NewTapeMachine(m.Graph, gorgonia.BindDualValues(t.params...))
 	t.xv = tensor.New(tensor.WithShape(m.X.Shape()...), tensor.Of(tensor.Float32))
 	t.yv = tensor.New(tensor.WithShape(m.Y.Shape()...), tensor.Of(tensor.Float32))
-	t.order = t.rng.Perm(train.Len())
+	t.order = t.rng.Perm(train.Rows)
 	return t, nil
 }
 
@@ -179,7 +181,7 @@ func (t *Trainer) Steps() int { return t.steps }
 // Step trains on the next minibatch and returns its cost.
 func (t *Trainer) Step() (float64, error) {
 	if t.pos+t.model.Batch > len(t.order) {
-		t.order = t.rng.Perm(t.data.Len())
+		t.order = t.rng.Perm(t.data.Rows)
 		t.pos = 0
 	}
 	x := t.xv.Data().([]float32)

@@ -5,15 +5,17 @@ import (
 	"testing"
 
 	"gorgonia.org/gorgonia"
+
+	"github.com/regsched/regsched/experiments/datasets"
 )
 
-func loadDigits(t testing.TB) (train, test *Dataset) {
+func loadDigits(t testing.TB) (train, test *datasets.Set) {
 	t.Helper()
-	d, err := LoadDigits("testdata/digits.csv.gz")
+	d, err := datasets.Digits()
 	if err != nil {
 		t.Fatal(err)
 	}
-	train, test, err = d.Split(1297, 1)
+	train, test, err = datasets.Split(d, 0.25, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"github.com/pkg/errors"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/regsched/regsched/experiments/datasets"
 )
 
 // Layer is one fully connected layer y = x·W + b, with W stored
@@ -183,7 +185,7 @@ func toFloat32(x []float64) []float32 {
 
 // Accuracy returns the fraction of d's samples whose largest logit is at
 // the true class; ties go to the lowest class index.
-func (n *Net) Accuracy(d *Dataset) (float64, error) {
+func (n *Net) Accuracy(d *datasets.Set) (float64, error) {
 	if d.Features != n.InputWidth() {
 		return 0, errors.Errorf("repro: Accuracy: data has %d features, net takes %d",
 			d.Features, n.InputWidth())
@@ -192,8 +194,8 @@ func (n *Net) Accuracy(d *Dataset) (float64, error) {
 	x := toFloat32(d.X)
 	var buf forwardBuffers
 	correct := 0
-	for start := 0; start < d.Len(); start += chunk {
-		b := min(chunk, d.Len()-start)
+	for start := 0; start < d.Rows; start += chunk {
+		b := min(chunk, d.Rows-start)
 		logits := n.forward(x[start*d.Features:(start+b)*d.Features], b, &buf)
 		out := n.Layers[len(n.Layers)-1].Out
 		for s := 0; s < b; s++ {
@@ -202,7 +204,7 @@ func (n *Net) Accuracy(d *Dataset) (float64, error) {
 			}
 		}
 	}
-	return float64(correct) / float64(d.Len()), nil
+	return float64(correct) / float64(d.Rows), nil
 }
 
 func argmax(v []float32) int {

@@ -7,32 +7,42 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/regsched/regsched/experiments"
+	"github.com/regsched/regsched/experiments/datasets"
 	"github.com/regsched/regsched/schedules"
 	"github.com/regsched/regsched/solvers"
 )
 
 // PruneProtocol is the training set-up shared by the runs of a pruning
 // comparison. Begin, End and Every count optimizer steps.
+// In a recipe it is the training section, with the keys of RunConfig.
 type PruneProtocol struct {
-	RunConfig
-	Begin int // first step of gradual pruning
-	End   int // step where gradual pruning reaches its target
-	Every int // steps between gradual mask updates
+	RunConfig `yaml:",inline"`
+	Begin     int `yaml:"prune_begin"` // first step of gradual pruning
+	End       int `yaml:"prune_end"`   // step where gradual pruning reaches its target
+	Every     int `yaml:"prune_every"` // steps between gradual mask updates
+}
+
+// check records the invalid values of p, naming them under path.
+func (p PruneProtocol) check(fc *experiments.FieldCheck, path string) {
+	p.RunConfig.check(fc, path)
+	if p.Begin < 0 {
+		fc.Fail(path+".prune_begin", "(%d) is negative", p.Begin)
+	}
+	if p.End <= p.Begin || p.End >= p.Steps {
+		fc.Fail(path+".prune_end", "(%d) must lie after prune_begin (%d) and before steps (%d)",
+			p.End, p.Begin, p.Steps)
+	}
+	if p.Every <= 0 {
+		fc.Fail(path+".prune_every", "(%d) must be positive", p.Every)
+	}
 }
 
 // Validate returns an error naming the first invalid field.
 func (p PruneProtocol) Validate() error {
-	if err := p.RunConfig.validate(); err != nil {
-		return err
-	}
-	switch {
-	case p.Begin < 0 || p.End <= p.Begin || p.Steps <= p.End:
-		return errors.Errorf("repro: PruneProtocol: want 0 ≤ Begin (%d) < End (%d) < Steps (%d)",
-			p.Begin, p.End, p.Steps)
-	case p.Every <= 0:
-		return errors.Errorf("repro: PruneProtocol: Every (%d) must be positive", p.Every)
-	}
-	return nil
+	fc := experiments.NewFieldCheck("PruneProtocol", nil)
+	p.check(fc, "training")
+	return errors.WithMessage(fc.Err(), "repro")
 }
 
 // PruneResult is the outcome of one run of a pruning comparison.
@@ -85,7 +95,7 @@ func (p PruneProtocol) GradualSpec(target float64) string {
 //
 // Each extra method is trained for p.Steps steps from the same initial
 // weights. progress, if not nil, receives each result as it is made.
-func ComparePruning(p PruneProtocol, train, test *Dataset, targets []float64, seed int64,
+func ComparePruning(p PruneProtocol, train, test *datasets.Set, targets []float64, seed int64,
 	extra []Method,
 	progress func(PruneResult)) ([]PruneResult, error) {
 	if err := p.Validate(); err != nil {

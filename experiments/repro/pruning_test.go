@@ -3,16 +3,18 @@ package repro
 import (
 	"math"
 	"testing"
+
+	"github.com/regsched/regsched/experiments/datasets"
 )
 
-func loadFashionSubset(t testing.TB) (train, test *Dataset) {
+func loadFashionSubset(t testing.TB) (train, test *datasets.Set) {
 	t.Helper()
-	train, err := LoadIDX("testdata/fashion-train300-images-idx3-ubyte.gz",
+	train, err := datasets.ReadIDXFiles("fashion/train", "testdata/fashion-train300-images-idx3-ubyte.gz",
 		"testdata/fashion-train300-labels-idx1-ubyte.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
-	test, err = LoadIDX("testdata/fashion-t10k100-images-idx3-ubyte.gz",
+	test, err = datasets.ReadIDXFiles("fashion/test", "testdata/fashion-t10k100-images-idx3-ubyte.gz",
 		"testdata/fashion-t10k100-labels-idx1-ubyte.gz")
 	if err != nil {
 		t.Fatal(err)

@@ -7,68 +7,28 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pkg/errors"
 )
 
-// Options configures a reproduction run from the command line.
+// Options are the command-line settings of a reproduction run.
 type Options struct {
-	// Data is the folder holding the data files the reproduction reads.
+	// Data, if not empty, replaces the recipe's data folder.
 	Data string
 	// Out is the folder the report, results and plots are written to.
 	Out string
-	// Seeds is the number of seeds; 0 means the reproduction's default.
+	// Seeds, if positive, replaces the recipe's seeds by 1 … Seeds.
 	Seeds int
 	// Progress, if not nil, receives one line per finished run.
 	Progress io.Writer
-}
-
-func (o Options) seeds(def int) int {
-	if o.Seeds > 0 {
-		return o.Seeds
-	}
-	return def
 }
 
 func (o Options) logf(format string, args ...any) {
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, format+"\n", args...)
 	}
-}
-
-// Reproduction is one paper-style experiment: Run executes it and writes
-// its report into Options.Out.
-type Reproduction struct {
-	Name        string
-	Description string
-	DefaultData string // default for Options.Data
-	Run         func(Options) error
-}
-
-var registry []Reproduction
-
-// Reproductions returns every reproduction in name order.
-func Reproductions() []Reproduction {
-	out := append([]Reproduction(nil), registry...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// Lookup returns the reproduction with the given name.
-func Lookup(name string) (Reproduction, error) {
-	for _, r := range registry {
-		if r.Name == name {
-			return r, nil
-		}
-	}
-	var names []string
-	for _, r := range Reproductions() {
-		names = append(names, r.Name)
-	}
-	return Reproduction{}, errors.Errorf("repro: unknown reproduction %q (known: %s)",
-		name, strings.Join(names, ", "))
 }
 
 // writeJSONL writes one JSON object per line.
@@ -111,4 +71,13 @@ func meanStd(v []float64) (mean, std float64) {
 		std += (x - mean) * (x - mean)
 	}
 	return mean, math.Sqrt(std / float64(len(v)-1))
+}
+
+// sizesText writes layer widths as "64-32-10".
+func sizesText(sizes []int) string {
+	parts := make([]string, len(sizes))
+	for i, v := range sizes {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, "-")
 }

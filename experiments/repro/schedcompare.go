@@ -10,30 +10,67 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/regsched/regsched/experiments"
+	"github.com/regsched/regsched/experiments/datasets"
 	"github.com/regsched/regsched/graphs"
 	"github.com/regsched/regsched/ops"
 	"github.com/regsched/regsched/schedules"
 	"github.com/regsched/regsched/solvers"
 )
 
-// scheduleConfig is the digits set-up of the schedule comparison.
-var scheduleConfig = RunConfig{Sizes: []int{64, 64, 10}, Batch: 32, Steps: 2000, LearnRate: 1e-2}
+// ScheduleRecipe is the recipe of the schedule comparison: proximal L1
+// on every weight matrix of a digits MLP under several λ schedules that
+// end at the same strength.
+type ScheduleRecipe struct {
+	Common   `yaml:",inline"`
+	Split    Split     `yaml:"split"`
+	Training RunConfig `yaml:"training"`
+	// FinalLambda is the strength every fixed timetable reaches by the
+	// last step; the recipe is rejected if one ends elsewhere.
+	FinalLambda float64 `yaml:"final_lambda"`
+	// RecordEvery is the number of steps between points of the λ and
+	// sparsity curves.
+	RecordEvery int `yaml:"record_every"`
+	// Schedules are the compared λ schedules.
+	Schedules []NamedSchedule `yaml:"schedules"`
+}
 
-// scheduleFinal is the final L1 strength every schedule reaches.
-const scheduleFinal = 0.3
+// NamedSchedule is a λ schedule in the schedules.Parse form, with the
+// name the report gives it. An adaptive schedule's final λ depends on
+// the measured signal, so the final-strength check skips it.
+type NamedSchedule struct {
+	Name     string `yaml:"name"`
+	Spec     string `yaml:"spec"`
+	Adaptive bool   `yaml:"adaptive,omitempty"`
+}
 
-// scheduleSpecs are the compared λ schedules, as schedules.Parse specs:
-// all reach scheduleFinal by step 1,000 of 2,000 and hold it. The
-// adaptive one multiplies constant(0.3) by m, moved so that the measured
-// sparsity follows a linear ramp to 0.85, about what constant(0.3)
-// reaches.
-var scheduleSpecs = []struct{ Name, Spec string }{
-	{"constant", "constant(0.3)"},
-	{"linear", "linear(0, 0.3, 0, 1000)"},
-	{"cubic", "poly(0, 0.3, 0, 1000, power=3)"},
-	{"cyclic", "join(cyclic(0, 0.6, 250), 1000, constant(0.3))"},
-	{"warm restarts", "join(restarts(0, 0.6, 250), 1000, constant(0.3))"},
-	{"adaptive (track)", "track(constant(0.3), sparsity, linear(0, 0.85, 0, 1000), kp=2, ki=0.05)"},
+func (r *ScheduleRecipe) common() *Common { return &r.Common }
+
+func (r *ScheduleRecipe) check(fc *experiments.FieldCheck) {
+	r.checkSeeds(fc)
+	r.Split.check(fc)
+	r.Training.check(fc, "training")
+	checkPositive(fc, "final_lambda", r.FinalLambda)
+	if r.RecordEvery <= 0 {
+		fc.Fail("record_every", "(%d) must be positive", r.RecordEvery)
+	}
+	if len(r.Schedules) == 0 {
+		fc.Fail("schedules", "is empty")
+	}
+	for i, s := range r.Schedules {
+		if s.Name == "" {
+			fc.Fail(key("schedules", i)+".name", "is missing")
+		}
+		sched, err := schedules.Parse(s.Spec)
+		if err != nil {
+			fc.Fail(key("schedules", i)+".spec", "(%q): %v", s.Spec, err)
+			continue
+		}
+		if v := sched.At(r.Training.Steps); !s.Adaptive && v != r.FinalLambda {
+			fc.Fail(key("schedules", i)+".spec", "(%q) ends at λ = %v, not final_lambda (%v)",
+				s.Spec, v, r.FinalLambda)
+		}
+	}
 }
 
 // SchedulePoint is λ and the sparsity of all weights at one step.
@@ -56,7 +93,7 @@ type ScheduleRun struct {
 // RunSchedule trains the digits MLP with proximal L1 on every weight
 // matrix under the λ schedule spec, recording λ and sparsity every
 // `every` steps.
-func RunSchedule(c RunConfig, train, test *Dataset, name, spec string, seed int64,
+func RunSchedule(c RunConfig, train, test *datasets.Set, name, spec string, seed int64,
 	every int) (ScheduleRun, error) {
 	sched, err := schedules.Parse(spec)
 	if err != nil {
@@ -99,39 +136,34 @@ func RunSchedule(c RunConfig, train, test *Dataset, name, spec string, seed int6
 }
 
 func init() {
-	registry = append(registry, Reproduction{
-		Name:        "schedule-comparison",
-		Description: "constant, linear, cubic, cyclic, warm-restart and adaptive L1 schedules on digits",
-		DefaultData: "/work/shared/data",
-		Run:         runScheduleComparison,
-	})
+	register("schedule-comparison",
+		"constant, linear, cubic, cyclic, warm-restart and adaptive L1 schedules on digits",
+		func() Settings { return new(ScheduleRecipe) })
 }
 
-func runScheduleComparison(o Options) error {
-	d, err := LoadDigits(filepath.Join(o.Data, "digits.csv.gz"))
-	if err != nil {
-		return err
-	}
-	train, test, err := d.Split(1297, 0)
+func (r *ScheduleRecipe) run(o Options) error {
+	_, train, test, err := r.digits(r.Split)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
 	var runs []ScheduleRun
-	for _, s := range scheduleSpecs {
-		for seed := int64(1); seed <= int64(o.seeds(5)); seed++ {
-			r, err := RunSchedule(scheduleConfig, train, test, s.Name, s.Spec, seed, 20)
+	for _, s := range r.Schedules {
+		for _, seed := range r.Seeds {
+			run, err := RunSchedule(r.Training, train, test, s.Name, s.Spec, seed, r.RecordEvery)
 			if err != nil {
 				return err
 			}
-			o.logf("%-16s seed %d: accuracy %.4f, sparsity %.4f", s.Name, seed, r.Accuracy, r.Sparsity)
-			runs = append(runs, r)
+			o.logf("%-16s seed %d: accuracy %.4f, sparsity %.4f", s.Name, seed, run.Accuracy,
+				run.Sparsity)
+			runs = append(runs, run)
 		}
 	}
-	return writeScheduleReport(o.Out, runs, time.Since(start))
+	return r.writeReport(o.Out, train.Rows, test.Rows, runs, time.Since(start))
 }
 
-func writeScheduleReport(dir string, runs []ScheduleRun, took time.Duration) error {
+func (r *ScheduleRecipe) writeReport(dir string, nTrain, nTest int, runs []ScheduleRun,
+	took time.Duration) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrap(err, "repro: writing report")
 	}
@@ -148,7 +180,7 @@ func writeScheduleReport(dir string, runs []ScheduleRun, took time.Duration) err
 		XLabel: "sparsity (%)", YLabel: "test accuracy (%)"}
 	spFig := Figure{Title: "Sparsity during training (seed 1)", XLabel: "step", YLabel: "sparsity (%)"}
 	lamFig := Figure{Title: "λ during training (seed 1)", XLabel: "step", YLabel: "λ"}
-	for i, s := range scheduleSpecs {
+	for i, s := range r.Schedules {
 		rs := byName[s.Name]
 		var accs, sps []float64
 		pts := Series{Name: s.Name, Points: true, Color: i}
@@ -182,8 +214,9 @@ func writeScheduleReport(dir string, runs []ScheduleRun, took time.Duration) err
 			return err
 		}
 	}
-	text := fmt.Sprintf(scheduleTemplate, scheduleConfig.Steps, scheduleConfig.LearnRate,
-		scheduleFinal, b.String(), took.Round(time.Second))
+	text := fmt.Sprintf(scheduleTemplate, r.Training.Steps, r.Training.LearnRate,
+		r.FinalLambda, b.String(), took.Round(time.Second), nTrain, nTest, r.Split.Seed,
+		r.Training.Batch, sizesText(r.Training.Sizes))
 	return writeFile(dir, "README.md", text)
 }
 
@@ -195,11 +228,11 @@ weight matrix are compared on the same model, data and seeds.
 
 ## Protocol
 
-The 8×8 digits set (random split of 1,297 training and 500 test images,
-seed 0), a 64-64-10 ReLU MLP, Adam with learning rate %[2]g, batch 32,
-%[1]d steps, through solvers.Wrap. The L1 term acts through its proximal
+The 8×8 digits set (random split of %[6]d training and %[7]d test
+images, split seed %[8]d), a %[10]s ReLU MLP, Adam with learning rate
+%[2]g, batch %[9]d, %[1]d steps, through solvers.Wrap. The L1 term acts through its proximal
 step with threshold η·λ(t) on the three weight matrices (biases are not
-penalised). Every timetable reaches λ = %[3]g by step 1,000 and holds
+penalised). Every timetable reaches λ = %[3]g by the same step and holds
 it; the adaptive schedule (schedules.Track) multiplies constant(%[3]g)
 by m, which a PI controller on log m moves so that the measured
 sparsity follows a ramp to 85%%, so its final λ is not fixed in advance.

@@ -6,9 +6,10 @@ import (
 
 func TestRunScheduleRecordsCurve(t *testing.T) {
 	train, test := loadDigits(t)
-	c := scheduleConfig
+	recipe := builtinRecipe[*ScheduleRecipe](t, "schedule-comparison")
+	c := recipe.Training
 	c.Steps = 200
-	for i, s := range scheduleSpecs {
+	for i, s := range recipe.Schedules {
 		r, err := RunSchedule(c, train, test, s.Name, s.Spec, 1, 20)
 		if err != nil {
 			t.Fatalf("case %d (%s): %v", i, s.Name, err)
@@ -18,8 +19,8 @@ func TestRunScheduleRecordsCurve(t *testing.T) {
 		}
 		if s.Name == "constant" {
 			for _, p := range r.Curve {
-				if p.Lambda != scheduleFinal {
-					t.Errorf("case %d: λ at step %d is %v, want %v", i, p.Step, p.Lambda, scheduleFinal)
+				if p.Lambda != recipe.FinalLambda {
+					t.Errorf("case %d: λ at step %d is %v, want %v", i, p.Step, p.Lambda, recipe.FinalLambda)
 				}
 			}
 			// A proximal L1 step at a constant strength makes exact zeros

@@ -6,6 +6,8 @@ import (
 
 	"github.com/pkg/errors"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/regsched/regsched/experiments/datasets"
 )
 
 // Sensitivity summarises how much a net's logits move when its inputs
@@ -56,7 +58,7 @@ func toFloat64(x []float32) []float64 {
 // Jacobian spectral norm at every sample. The cost is O(draws·forward)
 // plus one Jacobian and its SVD per sample, so use a subset of a large
 // set.
-func MeasureSensitivity(n *Net, d *Dataset, radius float64, draws int,
+func MeasureSensitivity(n *Net, d *datasets.Set, radius float64, draws int,
 	seed int64) (Sensitivity, error) {
 	if !(radius > 0) || math.IsInf(radius, 0) {
 		return Sensitivity{}, errors.Errorf("repro: MeasureSensitivity: radius (%v) must be positive", radius)
@@ -81,7 +83,7 @@ func MeasureSensitivity(n *Net, d *Dataset, radius float64, draws int,
 	f := d.Features
 	out := n.Layers[len(n.Layers)-1].Out
 	x := toFloat32(d.X)
-	base, err := n.Forward(x, d.Len())
+	base, err := n.Forward(x, d.Rows)
 	if err != nil {
 		return Sensitivity{}, err
 	}
@@ -89,14 +91,14 @@ func MeasureSensitivity(n *Net, d *Dataset, radius float64, draws int,
 	moved := make([]float32, len(x))
 	var ratios, flips int
 	for draw := 0; draw < draws; draw++ {
-		for i := 0; i < d.Len(); i++ {
+		for i := 0; i < d.Rows; i++ {
 			perturb(moved[i*f:(i+1)*f], x[i*f:(i+1)*f], radius, rng)
 		}
-		y, err := n.Forward(moved, d.Len())
+		y, err := n.Forward(moved, d.Rows)
 		if err != nil {
 			return Sensitivity{}, err
 		}
-		for i := 0; i < d.Len(); i++ {
+		for i := 0; i < d.Rows; i++ {
 			a, b := base[i*out:(i+1)*out], y[i*out:(i+1)*out]
 			var sq float64
 			for k := range a {
@@ -115,7 +117,7 @@ func MeasureSensitivity(n *Net, d *Dataset, radius float64, draws int,
 	s.MeanRatio /= float64(ratios)
 	s.FlipRate = float64(flips) / float64(ratios)
 
-	for i := 0; i < d.Len(); i++ {
+	for i := 0; i < d.Rows; i++ {
 		j, err := jacobianNorm(n, d.Row(i))
 		if err != nil {
 			return Sensitivity{}, err
@@ -123,7 +125,7 @@ func MeasureSensitivity(n *Net, d *Dataset, radius float64, draws int,
 		s.MeanJacobian += j
 		s.MaxJacobian = math.Max(s.MaxJacobian, j)
 	}
-	s.MeanJacobian /= float64(d.Len())
+	s.MeanJacobian /= float64(d.Rows)
 	return s, nil
 }
 

@@ -10,26 +10,10 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/regsched/regsched/experiments/datasets"
 	"github.com/regsched/regsched/schedules"
 	"github.com/regsched/regsched/solvers"
 )
-
-// sparseConfig is the set-up of the sparse-training reproduction:
-// LeNet-300-100 on Fashion-MNIST for 2 epochs with this package's Adam,
-// which resets the moments of regrown weights.
-var sparseConfig = RunConfig{
-	Sizes: []int{784, 300, 100, 10}, Batch: 100, Steps: 1200, LearnRate: 1e-3,
-	NewInner: func() gorgonia.Solver { return solvers.NewAdam() },
-}
-
-// sparseTargets are the sparsities of the sparse-training comparison.
-var sparseTargets = []float64{0.9, 0.98}
-
-// sparseRegrowth is the drop-and-grow cadence: every 100 steps until 75%
-// of training, dropping 30% of the kept weights at first (cosine decay).
-func sparseRegrowth(steps int) (every, end int, fraction float64) {
-	return 100, steps * 3 / 4, 0.3
-}
 
 // SparseRun is one run of the sparse-training comparison.
 type SparseRun struct {
@@ -43,14 +27,14 @@ type SparseRun struct {
 // sparseSetup draws a random mask of the target sparsity at step 0,
 // shared among the weight matrices by the Erdős–Rényi-kernel rule, and
 // keeps it fixed (static) or moves it by SET or RigL drop-and-grow.
-func sparseSetup(c RunConfig, method string, target float64, seed int64) Setup {
+func sparseSetup(g Regrowth, method string, target float64, seed int64) Setup {
 	return func(m *Model) (*gorgonia.Node, []solvers.Option, error) {
 		sched, err := schedules.Parse(fmt.Sprintf("constant(%v)", target))
 		if err != nil {
 			return nil, nil, err
 		}
 		popts := []solvers.PruneOption{solvers.Allocate(solvers.ERK)}
-		every, end, frac := sparseRegrowth(c.Steps)
+		every, end, frac := g.Every, g.End, g.DropFraction
 		switch method {
 		case "static":
 		case "SET":
@@ -69,14 +53,15 @@ func sparseSetup(c RunConfig, method string, target float64, seed int64) Setup {
 	}
 }
 
-// RunSparse trains one sparse-from-scratch run.
-func RunSparse(c RunConfig, train, test *Dataset, method string, target float64,
-	seed int64) (SparseRun, error) {
+// RunSparse trains one sparse-from-scratch run, with drop-and-grow
+// cadence g for SET and RigL.
+func RunSparse(c RunConfig, g Regrowth, train, test *datasets.Set, method string,
+	target float64, seed int64) (SparseRun, error) {
 	init, err := NewNet(c.Sizes, seed)
 	if err != nil {
 		return SparseRun{}, err
 	}
-	net, _, err := Train(c, init, train, seed, sparseSetup(c, method, target, seed), nil, 0)
+	net, _, err := Train(c, init, train, seed, sparseSetup(g, method, target, seed), nil, 0)
 	if err != nil {
 		return SparseRun{}, errors.Wrapf(err, "repro: %s at %v", method, target)
 	}
@@ -86,46 +71,35 @@ func RunSparse(c RunConfig, train, test *Dataset, method string, target float64,
 }
 
 func init() {
-	registry = append(registry, Reproduction{
-		Name:        "sparse-training",
-		Description: "RigL and SET vs static sparse training of LeNet-300-100 on Fashion-MNIST",
-		DefaultData: "/work/shared/data/fashion-mnist",
-		Run:         runSparseTraining,
-	})
+	register("sparse-training",
+		"RigL and SET vs static sparse training of LeNet-300-100 on Fashion-MNIST",
+		func() Settings { return new(SparseRecipe) })
 }
 
-var sparseMethods = []string{"static", "SET", "RigL"}
-
-func runSparseTraining(o Options) error {
-	train, err := LoadIDX(filepath.Join(o.Data, "train-images-idx3-ubyte.gz"),
-		filepath.Join(o.Data, "train-labels-idx1-ubyte.gz"))
-	if err != nil {
-		return err
-	}
-	test, err := LoadIDX(filepath.Join(o.Data, "t10k-images-idx3-ubyte.gz"),
-		filepath.Join(o.Data, "t10k-labels-idx1-ubyte.gz"))
+func (r *SparseRecipe) run(o Options) error {
+	train, test, err := r.fashionMNIST()
 	if err != nil {
 		return err
 	}
 	start := time.Now()
 	var runs []SparseRun
-	for seed := int64(1); seed <= int64(o.seeds(2)); seed++ {
-		for _, target := range sparseTargets {
-			for _, method := range sparseMethods {
-				r, err := RunSparse(sparseConfig, train, test, method, target, seed)
+	for _, seed := range r.Seeds {
+		for _, target := range r.Targets {
+			for _, method := range r.Methods {
+				run, err := RunSparse(r.Training, r.Regrowth, train, test, method, target, seed)
 				if err != nil {
 					return err
 				}
 				o.logf("seed %d %-6s target %.2f: accuracy %.4f, sparsity %.4f",
-					seed, method, target, r.Accuracy, r.Sparsity)
-				runs = append(runs, r)
+					seed, method, target, run.Accuracy, run.Sparsity)
+				runs = append(runs, run)
 			}
 		}
 	}
-	return writeSparseReport(o.Out, runs, time.Since(start))
+	return r.writeReport(o.Out, runs, time.Since(start))
 }
 
-func writeSparseReport(dir string, runs []SparseRun, took time.Duration) error {
+func (sr *SparseRecipe) writeReport(dir string, runs []SparseRun, took time.Duration) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrap(err, "repro: writing report")
 	}
@@ -146,9 +120,9 @@ func writeSparseReport(dir string, runs []SparseRun, took time.Duration) error {
 	var b strings.Builder
 	b.WriteString("| sparsity | method | test accuracy (%) | measured sparsity | seeds |\n|---|---|---|---|---|\n")
 	var findings strings.Builder
-	for _, t := range sparseTargets {
+	for _, t := range sr.Targets {
 		static, _ := meanStd(acc[key{"static", t}])
-		for _, m := range sparseMethods {
+		for _, m := range sr.Methods {
 			am, as := meanStd(acc[key{m, t}])
 			sm, _ := meanStd(sp[key{m, t}])
 			fmt.Fprintf(&b, "| %.0f%% | %s | %.2f ± %.2f | %.4f | %d |\n", 100*t, m, 100*am, 100*as,
@@ -167,9 +141,9 @@ func writeSparseReport(dir string, runs []SparseRun, took time.Duration) error {
 	fig.Title = "Sparse training of LeNet-300-100 on Fashion-MNIST"
 	fig.XLabel = "sparsity (%)"
 	fig.YLabel = "test accuracy (%)"
-	for i, m := range sparseMethods {
+	for i, m := range sr.Methods {
 		s := Series{Name: m, Color: i}
-		for _, t := range sparseTargets {
+		for _, t := range sr.Targets {
 			am, as := meanStd(acc[key{m, t}])
 			s.X = append(s.X, 100*t)
 			s.Y = append(s.Y, 100*am)
@@ -180,8 +154,8 @@ func writeSparseReport(dir string, runs []SparseRun, took time.Duration) error {
 	if err := SavePlot(filepath.Join(dir, "accuracy.svg"), fig); err != nil {
 		return err
 	}
-	every, end, frac := sparseRegrowth(sparseConfig.Steps)
-	text := fmt.Sprintf(sparseTemplate, sparseConfig.Steps, every, end, frac, b.String(),
+	g := sr.Regrowth
+	text := fmt.Sprintf(sparseTemplate, sr.Training.Steps, g.Every, g.End, g.DropFraction, b.String(),
 		findings.String(), took.Round(time.Second))
 	return writeFile(dir, "README.md", text)
 }

@@ -6,34 +6,69 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/regsched/regsched/experiments"
+	"github.com/regsched/regsched/experiments/datasets"
 	"github.com/regsched/regsched/solvers"
 )
 
-// RunConfig is the training set-up of one MLP run: Adam, wrapped by
-// solvers.Wrap, on minibatches of softmax cross-entropy.
+// RunConfig is the training set-up of one MLP run: an inner solver,
+// wrapped by solvers.Wrap, on minibatches of softmax cross-entropy. In
+// a recipe it is the training section.
 type RunConfig struct {
-	Sizes     []int   // layer widths, input first
-	Batch     int     // minibatch size
-	Steps     int     // optimizer steps
-	LearnRate float64 // Adam's learning rate
+	Sizes     []int   `yaml:"sizes,flow"` // layer widths, input first
+	Batch     int     `yaml:"batch"`      // minibatch size
+	Steps     int     `yaml:"steps"`      // optimizer steps
+	LearnRate float64 `yaml:"learn_rate"` // the inner solver's learning rate
 
-	// NewInner, if not nil, returns the inner solver; nil means
-	// Gorgonia's AdamSolver. Wrap sets its learning rate.
-	NewInner func() gorgonia.Solver
+	// Solver names the inner solver, whose learning rate Wrap sets.
+	// "gorgonia-adam" (the default when empty) is Gorgonia's
+	// AdamSolver, "adam" is solvers.NewAdam, which resets the moments
+	// of regrown weights, and "sgd" is solvers.NewSGD, with which each
+	// step is a plain proximal gradient step.
+	Solver string `yaml:"solver"`
 }
 
-func (c RunConfig) validate() error {
-	switch {
-	case len(c.Sizes) < 2:
-		return errors.Errorf("repro: RunConfig: %d layer widths, want at least 2", len(c.Sizes))
-	case c.Batch <= 0:
-		return errors.Errorf("repro: RunConfig: Batch (%d) must be positive", c.Batch)
-	case c.Steps <= 0:
-		return errors.Errorf("repro: RunConfig: Steps (%d) must be positive", c.Steps)
-	case !(c.LearnRate > 0):
-		return errors.Errorf("repro: RunConfig: LearnRate (%v) must be positive", c.LearnRate)
+// newInner returns the inner solver that c.Solver names.
+func (c RunConfig) newInner() (gorgonia.Solver, error) {
+	switch c.Solver {
+	case "", "gorgonia-adam":
+		return gorgonia.NewAdamSolver(), nil
+	case "adam":
+		return solvers.NewAdam(), nil
+	case "sgd":
+		return solvers.NewSGD(), nil
 	}
-	return nil
+	return nil, errors.Errorf("repro: solver %q is unknown: want gorgonia-adam, adam or sgd",
+		c.Solver)
+}
+
+// check records the invalid values of c, naming them under path.
+func (c RunConfig) check(fc *experiments.FieldCheck, path string) {
+	if len(c.Sizes) < 2 {
+		fc.Fail(path+".sizes", "has %d layer widths, want at least 2", len(c.Sizes))
+	}
+	for i, s := range c.Sizes {
+		if s <= 0 {
+			fc.Fail(key(path+".sizes", i), "(%d) must be positive", s)
+		}
+	}
+	if c.Batch <= 0 {
+		fc.Fail(path+".batch", "(%d) must be positive", c.Batch)
+	}
+	if c.Steps <= 0 {
+		fc.Fail(path+".steps", "(%d) must be positive", c.Steps)
+	}
+	checkPositive(fc, path+".learn_rate", c.LearnRate)
+	if _, err := c.newInner(); err != nil {
+		fc.Fail(path+".solver", "(%q) is unknown: want gorgonia-adam, adam or sgd", c.Solver)
+	}
+}
+
+// validate returns the first invalid value of c as an error.
+func (c RunConfig) validate() error {
+	fc := experiments.NewFieldCheck("RunConfig", nil)
+	c.check(fc, "training")
+	return errors.WithMessage(fc.Err(), "repro")
 }
 
 // Setup prepares a run on a freshly built model: it may add penalties
@@ -49,7 +84,7 @@ type Hook func(step int, m *Model, s *solvers.Solver) error
 // Train trains init for c.Steps steps and returns the trained net and,
 // if snapshotAt is in [1, c.Steps], a copy of the weights after that many
 // steps. Shuffling uses seed.
-func Train(c RunConfig, init *Net, train *Dataset, seed int64, setup Setup, hook Hook,
+func Train(c RunConfig, init *Net, train *datasets.Set, seed int64, setup Setup, hook Hook,
 	snapshotAt int) (final, snapshot *Net, err error) {
 	if err := c.validate(); err != nil {
 		return nil, nil, err
@@ -70,9 +105,9 @@ func Train(c RunConfig, init *Net, train *Dataset, seed int64, setup Setup, hook
 		}
 		opts = append(opts, extra...)
 	}
-	var inner gorgonia.Solver = gorgonia.NewAdamSolver()
-	if c.NewInner != nil {
-		inner = c.NewInner()
+	inner, err := c.newInner()
+	if err != nil {
+		return nil, nil, err
 	}
 	s, err := solvers.Wrap(inner, opts...)
 	if err != nil {
