@@ -225,8 +225,9 @@ func writeGroupSection(b *bytes.Buffer, dir string, i int, g *group, png bool) e
 const maxDecisionRows = 50
 
 // writeDecisions writes a table of the policy decisions of one run (the
-// step, policy, signal and its value, m before and after, and the
-// reason), or nothing when no policy moved m.
+// step, what the multiplier scales, the policy, the signal and its value,
+// m before and after, and the reason), or nothing when no policy moved
+// m.
 func writeDecisions(b *bytes.Buffer, run []Record) {
 	var all []schedules.Decision
 	for i := range run {
@@ -237,16 +238,16 @@ func writeDecisions(b *bytes.Buffer, run []Record) {
 	}
 	fmt.Fprintf(b, "\nPolicy decisions (%d). A decision made after step t sets m from step "+
 		"t+1 on.\n\n", len(all))
-	b.WriteString("| step | policy | signal | value | m before | m after | reason |\n" +
-		"|---|---|---|---|---|---|---|\n")
+	b.WriteString("| step | scales | policy | signal | value | m before | m after | reason |\n" +
+		"|---|---|---|---|---|---|---|---|\n")
 	for i, d := range all {
 		if i == maxDecisionRows {
 			fmt.Fprintf(b, "\nThe other %d decisions are in %s.\n", len(all)-i, MetricsFile)
 			break
 		}
-		fmt.Fprintf(b, "| %d | %s | %s | %.4g | %.4g | %.4g | %s |\n", d.Step,
-			escapeCell(d.Policy), escapeCell(d.Signal), d.Value, d.Old, d.New,
-			escapeCell(d.Reason))
+		fmt.Fprintf(b, "| %d | %s | %s | %s | %.4g | %.4g | %.4g | %s |\n", d.Step,
+			escapeCell(d.Owner), escapeCell(d.Policy), escapeCell(d.Signal), d.Value, d.Old,
+			d.New, escapeCell(d.Reason))
 	}
 }
 

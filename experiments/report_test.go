@@ -177,17 +177,18 @@ func TestMeanSD(t *testing.T) {
 // counted instead of listed.
 func TestWriteDecisions(t *testing.T) {
 	guard := schedules.Decision{Step: 9, Policy: "guard", Signal: "recall/0", Value: 0.61,
-		Old: 1, New: 0.5, Reason: "backed off: recall/0 0.61 is worse than its best 0.8"}
+		Old: 1, New: 0.5, Reason: "backed off: recall/0 0.61 is worse than its best 0.8",
+		Owner: "l1_w1"}
 	track := schedules.Decision{Step: 19, Policy: "track", Signal: "a|b", Value: 0.25,
-		Old: 0.5, New: 0.75, Reason: "a|b 0.25 is below target 0.5"}
+		Old: 0.5, New: 0.75, Reason: "a|b 0.25 is below target 0.5", Owner: "pruning(w1 w2)"}
 	run := []Record{{Step: 0}, {Step: 10, Decisions: []schedules.Decision{guard}},
 		{Step: 20, Decisions: []schedules.Decision{track}}}
 	var b bytes.Buffer
 	writeDecisions(&b, run)
 	for _, want := range []string{"Policy decisions (2).",
-		"| 9 | guard | recall/0 | 0.61 | 1 | 0.5 | backed off: recall/0 0.61 is worse than " +
-			"its best 0.8 |\n| 19 | track | a\\|b | 0.25 | 0.5 | 0.75 | a\\|b 0.25 is below " +
-			"target 0.5 |\n"} {
+		"| 9 | l1_w1 | guard | recall/0 | 0.61 | 1 | 0.5 | backed off: recall/0 0.61 is " +
+			"worse than its best 0.8 |\n| 19 | pruning(w1 w2) | track | a\\|b | 0.25 | 0.5 | " +
+			"0.75 | a\\|b 0.25 is below target 0.5 |\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
@@ -202,7 +203,7 @@ func TestWriteDecisions(t *testing.T) {
 	many := make([]schedules.Decision, maxDecisionRows+7)
 	b.Reset()
 	writeDecisions(&b, []Record{{Decisions: many}})
-	if rows := strings.Count(b.String(), "\n| 0 |"); rows != maxDecisionRows {
+	if rows := strings.Count(b.String(), "\n| 0 |  |"); rows != maxDecisionRows {
 		t.Errorf("%d rows, want %d", rows, maxDecisionRows)
 	}
 	if !strings.Contains(b.String(), "The other 7 decisions are in metrics.jsonl.") {

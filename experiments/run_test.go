@@ -253,7 +253,11 @@ func TestRunVariants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		row := fmt.Sprintf("| %d | track | val_acc |", last.Decisions[0].Step)
+		d := last.Decisions[0]
+		if d.Owner != last.Terms[0].Name {
+			t.Errorf("adaptive: decision owner %q, want the term %q", d.Owner, last.Terms[0].Name)
+		}
+		row := fmt.Sprintf("| %d | %s | track | val_acc |", d.Step, d.Owner)
 		if !strings.Contains(string(md), row) {
 			t.Errorf("adaptive: report lacks the decision row %q", row)
 		}

@@ -16,6 +16,10 @@ type Decision struct {
 	Old    float64 `json:"old"`
 	New    float64 `json:"new"`
 	Reason string  `json:"reason"`
+	// Owner names what the multiplier scales, such as a penalty term or
+	// a pruning group. Policies leave it empty, and the wrapping solver
+	// in package solvers fills it in.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Adaptive is a schedule whose value is base(t)·m, where a policy moves

@@ -27,8 +27,8 @@ func guardedSolver(t *testing.T) (*model, *Solver, *schedules.Guard) {
 
 // TestObserveReachesDecisions checks that a value passed to Observe
 // moves a policy after the next step, that the decision appears in that
-// step's Metrics with its step, signal, old and new m and reason, and
-// that the value is used once.
+// step's Metrics with its step, signal, old and new m, reason and owner,
+// and that the value is used once.
 func TestObserveReachesDecisions(t *testing.T) {
 	m, s, g := guardedSolver(t)
 	cases := []struct {
@@ -62,7 +62,7 @@ func TestObserveReachesDecisions(t *testing.T) {
 			t.Fatalf("%d: decisions %+v, want one", i, d)
 		}
 		want := schedules.Decision{Step: i, Policy: "guard", Signal: "val_acc", Value: c.acc,
-			Old: 2 * c.wantM, New: c.wantM}
+			Old: 2 * c.wantM, New: c.wantM, Owner: "pruning(w1)"}
 		got := d[0]
 		if !strings.HasPrefix(got.Reason, "backed off: val_acc") {
 			t.Errorf("%d: reason %q, want a back-off on val_acc", i, got.Reason)

@@ -108,6 +108,7 @@ type Solver struct {
 	signals  map[string]float64
 	observed []string
 	adaptive []schedules.Adaptive
+	owners   []string // per adaptive schedule, the names of what it scales
 
 	// Per-step buffers sized by bind.
 	absSum, sqSum []float64

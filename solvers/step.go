@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -479,8 +480,12 @@ func scalarStats(v gorgonia.Value) (zeros int, abs, sq float64) {
 func (s *Solver) advancePolicies(t int) {
 	m := &s.metrics
 	m.Decisions = m.Decisions[:0]
-	for _, a := range s.adaptive {
+	for i, a := range s.adaptive {
+		n := len(m.Decisions)
 		m.Decisions = append(m.Decisions, a.Update(t, s.signals)...)
+		for j := n; j < len(m.Decisions); j++ {
+			m.Decisions[j].Owner = s.owners[i]
+		}
 	}
 	for _, name := range s.observed {
 		delete(s.signals, name)
@@ -513,28 +518,35 @@ func (s *Solver) initMetrics() {
 	}
 }
 
-// collectAdaptive lists each distinct adaptive schedule once.
+// collectAdaptive lists each distinct adaptive schedule once, with the
+// names of the terms, pruning groups or learning rate it scales.
 func (s *Solver) collectAdaptive() {
-	add := func(sc schedules.Schedule) {
+	add := func(sc schedules.Schedule, owner string) {
 		a, ok := sc.(schedules.Adaptive)
 		if !ok {
 			return
 		}
-		for _, b := range s.adaptive {
+		for i, b := range s.adaptive {
 			if sameSchedule(a, b) {
+				s.owners[i] += ", " + owner
 				return
 			}
 		}
 		s.adaptive = append(s.adaptive, a)
+		s.owners = append(s.owners, owner)
 	}
 	for _, t := range s.terms {
-		add(t.entry.Schedule)
+		add(t.entry.Schedule, t.entry.Name)
 	}
 	for _, g := range s.groups {
-		add(g.sched)
+		names := make([]string, len(g.nodes))
+		for i, n := range g.nodes {
+			names[i] = n.Name()
+		}
+		add(g.sched, "pruning("+strings.Join(names, " ")+")")
 	}
 	if s.etaSched != nil {
-		add(s.etaSched)
+		add(s.etaSched, "learn rate")
 	}
 }
 
