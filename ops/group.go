@@ -122,6 +122,14 @@ func groupNorms[T float](x []T, gi *groupIndex, groups int) []float64 {
 	return sq
 }
 
+// anyGroupNorms is groupNorms for x a []float32 or []float64.
+func anyGroupNorms(x any, gi *groupIndex, groups int) []float64 {
+	if x, ok := x.([]float32); ok {
+		return groupNorms(x, gi, groups)
+	}
+	return groupNorms(x.([]float64), gi, groups)
+}
+
 // groupScale multiplies every element by the factor of its group.
 func groupScale[T float](x, out []T, gi *groupIndex, factor []float64, add bool) {
 	for i, v := range x {
@@ -133,6 +141,16 @@ func groupScale[T float](x, out []T, gi *groupIndex, factor []float64, add bool)
 		}
 		gi.next()
 	}
+}
+
+// anyGroupScale is groupScale for x and out both []float32 or both
+// []float64.
+func anyGroupScale(x, out any, gi *groupIndex, factor []float64, add bool) {
+	if x, ok := x.([]float32); ok {
+		groupScale(x, out.([]float32), gi, factor, add)
+		return
+	}
+	groupScale(x.([]float64), out.([]float64), gi, factor, add)
 }
 
 func (gl GroupLasso) prepare(w tensor.Tensor) (any, *groupIndex, int, error) {
@@ -153,15 +171,8 @@ func (gl GroupLasso) Value(w tensor.Tensor) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var norms []float64
-	switch x := x.(type) {
-	case []float32:
-		norms = groupNorms(x, gi, groups)
-	case []float64:
-		norms = groupNorms(x, gi, groups)
-	}
 	var s float64
-	for _, n := range norms {
+	for _, n := range anyGroupNorms(x, gi, groups) {
 		s += n
 	}
 	return s, nil
@@ -180,14 +191,8 @@ func (gl GroupLasso) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	if err != nil {
 		return err
 	}
-	switch x := x.(type) {
-	case []float32:
-		factor := invertNorms(groupNorms(x, gi, groups), scale, 0)
-		groupScale(x, grad.Data().([]float32), gi.reset(), factor, true)
-	case []float64:
-		factor := invertNorms(groupNorms(x, gi, groups), scale, 0)
-		groupScale(x, grad.Data().([]float64), gi.reset(), factor, true)
-	}
+	factor := invertNorms(anyGroupNorms(x, gi, groups), scale, 0)
+	anyGroupScale(x, grad.Data(), gi.reset(), factor, true)
 	return nil
 }
 
@@ -201,14 +206,8 @@ func (gl GroupLasso) Prox(w tensor.Tensor, t float64) error {
 	if err != nil {
 		return err
 	}
-	switch x := x.(type) {
-	case []float32:
-		factor := invertNorms(groupNorms(x, gi, groups), t, 1)
-		groupScale(x, x, gi.reset(), factor, false)
-	case []float64:
-		factor := invertNorms(groupNorms(x, gi, groups), t, 1)
-		groupScale(x, x, gi.reset(), factor, false)
-	}
+	factor := invertNorms(anyGroupNorms(x, gi, groups), t, 1)
+	anyGroupScale(x, x, gi.reset(), factor, false)
 	return nil
 }
 

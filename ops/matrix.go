@@ -95,6 +95,23 @@ func matrixOf(term string, w tensor.Tensor) (*mat.Dense, any, error) {
 	panic("ops: matrixOf: backing returned an unexpected type")
 }
 
+// matrixGrad checks the arguments of a matrix term's AddGrad and returns
+// w as a float64 matrix, as matrixOf does, and the elements of grad.
+func matrixGrad(term string, w, grad tensor.Tensor, scale float64) (*mat.Dense, any, error) {
+	if err := checkScale(term, scale); err != nil {
+		return nil, nil, err
+	}
+	_, g, err := pair(term, w, grad)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, _, err := matrixOf(term, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, g, nil
+}
+
 // addScaled adds scale·src into the elements of dst, a []float32 or
 // []float64 of the same length.
 func addScaled(dst any, src *mat.Dense, scale float64) {
@@ -150,14 +167,7 @@ func (o Orthogonality) Value(w tensor.Tensor) (float64, error) {
 
 // AddGrad adds scale·4·W(WᵀW − I) into grad.
 func (o Orthogonality) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	if err := checkScale("Orthogonality", scale); err != nil {
-		return err
-	}
-	_, g, err := pair("Orthogonality", w, grad)
-	if err != nil {
-		return err
-	}
-	m, _, err := matrixOf("Orthogonality", w)
+	m, g, err := matrixGrad("Orthogonality", w, grad, scale)
 	if err != nil {
 		return err
 	}
@@ -200,14 +210,7 @@ func (Nuclear) Value(w tensor.Tensor) (float64, error) {
 // Singular vectors of zero singular values are left out, so the result
 // is the minimum-norm subgradient when W is rank deficient.
 func (Nuclear) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	if err := checkScale("Nuclear", scale); err != nil {
-		return err
-	}
-	_, g, err := pair("Nuclear", w, grad)
-	if err != nil {
-		return err
-	}
-	m, _, err := matrixOf("Nuclear", w)
+	m, g, err := matrixGrad("Nuclear", w, grad, scale)
 	if err != nil {
 		return err
 	}
@@ -301,14 +304,7 @@ func (dc Decorrelation) Value(w tensor.Tensor) (float64, error) {
 
 // AddGrad adds scale·(2/n)·(A − mean)·C_off into grad.
 func (dc Decorrelation) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	if err := checkScale("Decorrelation", scale); err != nil {
-		return err
-	}
-	_, g, err := pair("Decorrelation", w, grad)
-	if err != nil {
-		return err
-	}
-	a, _, err := matrixOf("Decorrelation", w)
+	a, g, err := matrixGrad("Decorrelation", w, grad, scale)
 	if err != nil {
 		return err
 	}
@@ -394,14 +390,7 @@ func (sn *SpectralNorm) Value(w tensor.Tensor) (float64, error) {
 
 // AddGrad runs Iters power iterations and adds scale·u₁v₁ᵀ into grad.
 func (sn *SpectralNorm) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	if err := checkScale(sn.String(), scale); err != nil {
-		return err
-	}
-	_, g, err := pair(sn.String(), w, grad)
-	if err != nil {
-		return err
-	}
-	m, _, err := matrixOf(sn.String(), w)
+	m, g, err := matrixGrad(sn.String(), w, grad, scale)
 	if err != nil {
 		return err
 	}

@@ -53,12 +53,8 @@ func ProjectMaxNorm(w tensor.Tensor, maxNorm float64, axis int) error {
 	if err != nil {
 		return errors.Wrap(err, "ops: ProjectMaxNorm")
 	}
-	switch x := x.(type) {
-	case []float32:
-		groupScale(x, x, gi.reset(), maxNormFactors(groupNorms(x, gi, groups), maxNorm), false)
-	case []float64:
-		groupScale(x, x, gi.reset(), maxNormFactors(groupNorms(x, gi, groups), maxNorm), false)
-	}
+	factor := maxNormFactors(anyGroupNorms(x, gi, groups), maxNorm)
+	anyGroupScale(x, x, gi.reset(), factor, false)
 	return nil
 }
 
@@ -248,15 +244,8 @@ func (m MaxNorm) Value(w tensor.Tensor) (float64, error) {
 	if err != nil {
 		return 0, errors.Wrapf(err, "ops: %v", m)
 	}
-	var norms []float64
-	switch x := x.(type) {
-	case []float32:
-		norms = groupNorms(x, gi, groups)
-	case []float64:
-		norms = groupNorms(x, gi, groups)
-	}
 	inside := true
-	for _, n := range norms {
+	for _, n := range anyGroupNorms(x, gi, groups) {
 		inside = inside && n <= m.Max*(1+feasibilityTol)
 	}
 	return indicator(inside), nil

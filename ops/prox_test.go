@@ -2,8 +2,10 @@ package ops_test
 
 import (
 	"math"
+	"math/rand"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
 	"gorgonia.org/tensor"
 
 	"github.com/regsched/regsched/ops"
@@ -211,5 +213,144 @@ func TestTermErrors(t *testing.T) {
 	// Errors must leave w unchanged.
 	if got := floats(w); got[0] != 1 || got[3] != 4 {
 		t.Errorf("w changed by failed calls: %v", got)
+	}
+}
+
+// TestProxElementwiseOptimality checks the subgradient condition
+// w − p ∈ t·∂R(p) elementwise: for L2, w − p = t·p; for the elastic net,
+// w − p = t·(r·sign(p) + (1−r)·p) where p ≠ 0 and |w| ≤ t·r where p = 0.
+func TestProxElementwiseOptimality(t *testing.T) {
+	w := []float64{3, -3, 0.5, -0.5, 1, -1, 0, 0.61, -0.59}
+	cases := []struct {
+		term ops.ProxTerm
+		r    float64 // the L1 share of the term
+	}{
+		{ops.L2{}, 0},
+		{ops.ElasticNet{L1Ratio: 0.6}, 0.6},
+		{ops.ElasticNet{L1Ratio: 1}, 1},
+	}
+	const th = 1.0
+	for i, tc := range cases {
+		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+			x := dense(dt, []int{len(w)}, w)
+			if err := tc.term.Prox(x, th); err != nil {
+				t.Fatal(err)
+			}
+			tol := 1e-12
+			if dt == tensor.Float32 {
+				tol = 1e-6
+			}
+			for k, p := range floats(x) {
+				if p == 0 {
+					if math.Abs(w[k]) > th*tc.r+tol {
+						t.Errorf("case %d (%v, %v): element %d is 0 but |w| = %v > t·r = %v",
+							i, tc.term, dt, k, math.Abs(w[k]), th*tc.r)
+					}
+					continue
+				}
+				want := th * (tc.r*math.Copysign(1, p) + (1-tc.r)*p)
+				if got := w[k] - p; math.Abs(got-want) > tol {
+					t.Errorf("case %d (%v, %v): element %d: w−p = %v; want %v", i, tc.term, dt, k, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestProxNuclearOptimality checks singular value thresholding against
+// the subgradient condition of the nuclear norm: with P = U_r·Σ_r·V_rᵀ
+// the thin SVD of the prox point, W − P = t·U_r·V_rᵀ + E where
+// U_rᵀ·E = 0, E·V_r = 0 and ‖E‖₂ ≤ t. Equivalently U_rᵀ(W−P)V_r = t·I
+// and ‖W − P‖₂ ≤ t. It also checks that P's singular values are those of
+// W reduced by t and floored at 0.
+func TestProxNuclearOptimality(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	const th = 1.5
+	for trial := 0; trial < 10; trial++ {
+		raw := make([]float64, 12)
+		for i := range raw {
+			raw[i] = 2 * rng.NormFloat64()
+		}
+		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+			x := dense(dt, []int{4, 3}, raw)
+			wMat := mat.NewDense(4, 3, floats(x)) // w as rounded to dt
+			if err := (ops.Nuclear{}).Prox(x, th); err != nil {
+				t.Fatal(err)
+			}
+			pMat := mat.NewDense(4, 3, floats(x))
+			tol := 1e-9
+			if dt == tensor.Float32 {
+				tol = 1e-4
+			}
+
+			var ws, ps mat.SVD
+			if !ws.Factorize(wMat, mat.SVDThin) || !ps.Factorize(pMat, mat.SVDThin) {
+				t.Fatalf("trial %d (%v): SVD did not converge", trial, dt)
+			}
+			wsv, psv := ws.Values(nil), ps.Values(nil)
+			rank := 0
+			for k := range wsv {
+				want := math.Max(wsv[k]-th, 0)
+				if math.Abs(psv[k]-want) > tol {
+					t.Errorf("trial %d (%v): σ_%d(P) = %v; want max(σ−t, 0) = %v", trial, dt, k, psv[k], want)
+				}
+				if want > tol {
+					rank++
+				}
+			}
+
+			var diff mat.Dense
+			diff.Sub(wMat, pMat)
+			var ds mat.SVD
+			if !ds.Factorize(&diff, mat.SVDNone) {
+				t.Fatalf("trial %d (%v): SVD did not converge", trial, dt)
+			}
+			// mat.Norm(·, 2) is the Frobenius norm, so ‖·‖₂ is σ₁.
+			if n := ds.Values(nil)[0]; n > th+tol {
+				t.Errorf("trial %d (%v): ‖W − P‖₂ = %v > t = %v", trial, dt, n, th)
+			}
+			var u, v mat.Dense
+			ps.UTo(&u)
+			ps.VTo(&v)
+			ur, vr := u.Slice(0, 4, 0, rank), v.Slice(0, 3, 0, rank)
+			var inner, tmp mat.Dense
+			tmp.Mul(ur.T(), &diff)
+			inner.Mul(&tmp, vr)
+			for a := 0; a < rank; a++ {
+				for b := 0; b < rank; b++ {
+					want := 0.0
+					if a == b {
+						want = th
+					}
+					if got := inner.At(a, b); math.Abs(got-want) > tol {
+						t.Errorf("trial %d (%v): (U_rᵀ(W−P)V_r)[%d,%d] = %v; want %v",
+							trial, dt, a, b, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestProxFloat32 compares each prox on float32 input with the float64
+// result that TestProxBruteForce checks.
+func TestProxFloat32(t *testing.T) {
+	for i, tc := range proxTerms {
+		for j, w := range proxPoints {
+			x64 := dense(tensor.Float64, tc.shape, w)
+			x32 := dense(tensor.Float32, tc.shape, w)
+			if err := tc.term.Prox(x64, 0.3); err != nil {
+				t.Fatalf("case %d (%s) point %d: %v", i, tc.name, j, err)
+			}
+			if err := tc.term.Prox(x32, 0.3); err != nil {
+				t.Fatalf("case %d (%s) point %d: %v", i, tc.name, j, err)
+			}
+			want := floats(x64)
+			for k, got := range floats(x32) {
+				if math.Abs(got-want[k]) > 1e-6*math.Max(1, math.Abs(want[k])) {
+					t.Errorf("case %d (%s) w=%v: float32 prox[%d] = %v; want %v", i, tc.name, w, k, got, want[k])
+				}
+			}
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package ops_test
 
 import (
-	"fmt"
 	"math"
 	"testing"
 
@@ -12,30 +11,11 @@ import (
 	"github.com/regsched/regsched/ops"
 )
 
-func dense(dt tensor.Dtype, shape []int, v []float64) *tensor.Dense {
-	if dt == tensor.Float32 {
-		f := make([]float32, len(v))
-		for i, x := range v {
-			f[i] = float32(x)
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
-	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), v...)))
-}
-
-func floats(t tensor.Tensor) []float64 {
-	switch d := t.Data().(type) {
-	case []float64:
-		return append([]float64(nil), d...)
-	case []float32:
-		out := make([]float64, len(d))
-		for i, x := range d {
-			out[i] = float64(x)
-		}
-		return out
-	}
-	panic(fmt.Sprintf("unexpected data %T", t.Data()))
-}
+// dense and floats build and read test tensors; see helpers_test.go.
+var (
+	dense  = ops.DenseOf
+	floats = func(t tensor.Tensor) []float64 { return ops.FloatsOf(t) }
+)
 
 // termCase is a term at a point where it is differentiable, with its value
 // worked out by hand.
@@ -162,6 +142,65 @@ func TestTermGradientGraph(t *testing.T) {
 			}
 			if !rep.OK {
 				t.Errorf("case %d (%s, %v): %v", i, tc.name, dt, rep)
+			}
+		}
+	}
+}
+
+// TestTermGradientLisp runs every term through Penalty on a LispMachine,
+// which differentiates with DoDiff, and compares the gradients with
+// coef·AddGrad for w and Value for coef.
+func TestTermGradientLisp(t *testing.T) {
+	const coef = 0.8
+	for i, tc := range termCases {
+		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+			want := dense(dt, tc.shape, make([]float64, len(tc.w)))
+			if err := tc.term.AddGrad(dense(dt, tc.shape, tc.w), want, coef); err != nil {
+				t.Fatalf("case %d (%s, %v): AddGrad: %v", i, tc.name, dt, err)
+			}
+			value, err := tc.term.Value(dense(dt, tc.shape, tc.w))
+			if err != nil {
+				t.Fatalf("case %d (%s, %v): Value: %v", i, tc.name, dt, err)
+			}
+
+			g := gorgonia.NewGraph()
+			w := gorgonia.NewTensor(g, dt, len(tc.shape), gorgonia.WithShape(tc.shape...),
+				gorgonia.WithName("w"), gorgonia.WithValue(dense(dt, tc.shape, tc.w)))
+			var cv any = coef
+			if dt == tensor.Float32 {
+				cv = float32(coef)
+			}
+			c := gorgonia.NewScalar(g, dt, gorgonia.WithName("c"), gorgonia.WithValue(cv))
+			if _, err := ops.Penalty(w, c, tc.term); err != nil {
+				t.Fatalf("case %d (%s, %v): %v", i, tc.name, dt, err)
+			}
+			vm := gorgonia.NewLispMachine(g)
+			if err := vm.RunAll(); err != nil {
+				t.Fatalf("case %d (%s, %v): RunAll: %v", i, tc.name, dt, err)
+			}
+			vm.Close()
+
+			tol := 1e-9
+			if dt == tensor.Float32 {
+				tol = 1e-5
+			}
+			wg, err := w.Grad()
+			if err != nil {
+				t.Fatalf("case %d (%s, %v): w.Grad: %v", i, tc.name, dt, err)
+			}
+			wantW := floats(want)
+			for k, got := range floats(wg.(tensor.Tensor)) {
+				if math.Abs(got-wantW[k]) > tol*math.Max(1, math.Abs(wantW[k])) {
+					t.Errorf("case %d (%s, %v): ∂/∂w[%d] = %.10g; want %.10g",
+						i, tc.name, dt, k, got, wantW[k])
+				}
+			}
+			cg, err := c.Grad()
+			if err != nil {
+				t.Fatalf("case %d (%s, %v): c.Grad: %v", i, tc.name, dt, err)
+			}
+			if got := ops.FloatsOf(cg)[0]; math.Abs(got-value) > tol*math.Max(1, value) {
+				t.Errorf("case %d (%s, %v): ∂/∂coef = %.10g; want R(w) = %.10g", i, tc.name, dt, got, value)
 			}
 		}
 	}
