@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,7 +67,8 @@ func TestScheduleAtSteps(t *testing.T) {
 }
 
 // TestSchedulePlotFormats checks that --plot writes an SVG and a PNG, and
-// that the plotted staircase reaches 0.9 exactly at step 1050.
+// that the plotted schedule reaches 0.9 exactly at step 1050.
+// TestSchedulePlotStaircase checks the drawn line itself.
 func TestSchedulePlotFormats(t *testing.T) {
 	dir := t.TempDir()
 	for i, c := range []struct{ name, magic string }{
@@ -176,6 +181,73 @@ func TestScheduleDefaultSteps(t *testing.T) {
 		got, err := lastStep(s, scheduleOptions{})
 		if err != nil || got != c.want {
 			t.Errorf("%d: lastStep(%s) = %d, %v, want %d", i, c.spec, got, err, c.want)
+		}
+	}
+}
+
+// TestSchedulePlotStaircase reads the SVG path that --plot draws for a
+// staircase and checks the drawn line: one point per step from 0 to
+// 1155, rises exactly at the change points, and a last level of 0.9 from
+// step 1050 on, read against the y-axis tick labels.
+func TestSchedulePlotStaircase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.svg")
+	if _, err := runScheduleCmd("every(100, poly(0, 0.9, 0, 1050))", "--plot", path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := string(data)
+
+	var line [][2]float64
+	for _, d := range regexp.MustCompile(`<path d="([^"]*)"`).FindAllStringSubmatch(svg, -1) {
+		var points [][2]float64
+		for _, p := range regexp.MustCompile(`[ML](-?[0-9.]+),(-?[0-9.]+)`).
+			FindAllStringSubmatch(d[1], -1) {
+			x, _ := strconv.ParseFloat(p[1], 64)
+			y, _ := strconv.ParseFloat(p[2], 64)
+			points = append(points, [2]float64{x, y})
+		}
+		if len(points) > len(line) {
+			line = points
+		}
+	}
+	if len(line) != 1156 {
+		t.Fatalf("longest path has %d points, want 1156 (steps 0 to 1155)", len(line))
+	}
+	dx := (line[1155][0] - line[0][0]) / 1155
+	var rises []int
+	for i := 1; i < len(line); i++ {
+		if math.Abs(line[i][0]-line[0][0]-float64(i)*dx) > 0.01 {
+			t.Fatalf("point %d at x = %v, want step %d", i, line[i][0], i)
+		}
+		if line[i][1] != line[i-1][1] {
+			rises = append(rises, i)
+		}
+	}
+	want := []int{100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1050}
+	if !slices.Equal(rises, want) {
+		t.Errorf("the line changes at steps %v, want %v", rises, want)
+	}
+
+	// The page's y axis points up, so a label's y is minus its height.
+	ticks := map[string]float64{}
+	for _, m := range regexp.MustCompile(`y="(-?[0-9.]+)"[^>]*>(0\.[048])</text>`).
+		FindAllStringSubmatch(svg, -1) {
+		ticks[m[2]], _ = strconv.ParseFloat(m[1], 64)
+	}
+	if len(ticks) != 3 {
+		t.Fatalf("y-axis labels %v, want 0.0, 0.4 and 0.8", ticks)
+	}
+	perUnit := (ticks["0.0"] - ticks["0.8"]) / 0.8
+	value := func(i int) float64 { return (line[i][1] - line[0][1]) / perUnit }
+	for _, c := range []struct {
+		step int
+		want float64
+	}{{0, 0}, {1049, 0.899903}, {1050, 0.9}, {1155, 0.9}} {
+		if got := value(c.step); math.Abs(got-c.want) > 0.002 {
+			t.Errorf("plotted value at step %d = %.4f, want %.4f", c.step, got, c.want)
 		}
 	}
 }
