@@ -3,7 +3,6 @@ package repro
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -195,12 +194,9 @@ func (cr *CompactRecipe) run(o Options) error {
 	return writeCompactReport(o.Out, p, cr.Target, results, timing, time.Since(start))
 }
 
-func writeCompactReport(dir string, p PruneProtocol, target float64, rs []CompactResult, ts []CompactTiming,
-	took time.Duration) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return errors.Wrap(err, "repro: writing report")
-	}
-	if err := writeJSONL(filepath.Join(dir, "results.jsonl"), rs); err != nil {
+func writeCompactReport(dir string, p PruneProtocol, target float64, rs []CompactResult,
+	ts []CompactTiming, took time.Duration) error {
+	if err := startReport(dir, rs); err != nil {
 		return err
 	}
 	if err := writeJSONL(filepath.Join(dir, "timing.jsonl"), ts); err != nil {

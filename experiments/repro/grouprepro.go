@@ -3,21 +3,18 @@ package repro
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/pkg/errors"
-	"gorgonia.org/gorgonia"
 
 	"github.com/regsched/regsched/experiments"
 	"github.com/regsched/regsched/experiments/datasets"
 	"github.com/regsched/regsched/graphs"
 	"github.com/regsched/regsched/ops"
 	"github.com/regsched/regsched/schedules"
-	"github.com/regsched/regsched/solvers"
 )
 
 // GroupRecipe is the recipe of the group-lasso reproduction: a group
@@ -86,28 +83,6 @@ type GroupRun struct {
 	Inputs   int       `json:"inputs"`   // pixels the compacted net reads
 }
 
-// groupSetup puts term on the first layer's weights as a proximal
-// penalty whose strength rises linearly from 0 to lambda over the first
-// ramp steps and then holds.
-func groupSetup(term ops.Term, lambda float64, ramp int) Setup {
-	return func(m *Model) (*gorgonia.Node, []solvers.Option, error) {
-		sched, err := schedules.Parse(fmt.Sprintf("linear(0, %v, 0, %d)", lambda, ramp))
-		if err != nil {
-			return nil, nil, err
-		}
-		reg := graphs.NewRegularizer(m.Graph)
-		if err := reg.Add(m.Weights[0], term, sched, graphs.WithMode(graphs.Proximal),
-			graphs.WithName("group_lasso")); err != nil {
-			return nil, nil, err
-		}
-		cost, err := reg.Augment(m.Loss)
-		if err != nil {
-			return nil, nil, err
-		}
-		return cost, []solvers.Option{solvers.WithRegularizer(reg)}, nil
-	}
-}
-
 // RunGroupLasso trains the digits MLP with a group lasso on its input
 // groups, its strength rising linearly to lambda over ramp steps, and
 // reports which groups survive. kind is "blocks" for blockSize×blockSize
@@ -138,7 +113,13 @@ func RunGroupLasso(c RunConfig, train, test *datasets.Set, kind string, blockSiz
 	}
 	var setup Setup
 	if lambda > 0 {
-		setup = groupSetup(term, lambda, ramp)
+		// λ rises linearly from 0 to lambda over ramp steps, then holds.
+		sched, err := schedules.Parse(fmt.Sprintf("linear(0, %v, 0, %d)", lambda, ramp))
+		if err != nil {
+			return GroupRun{}, err
+		}
+		setup = penaltySetup(func() ops.Term { return term }, sched, graphs.Proximal,
+			"group_lasso", 0)
 	}
 	net, _, err := Train(c, init, train, seed, setup, nil, 0)
 	if err != nil {
@@ -183,21 +164,27 @@ func (r *GroupRecipe) run(o Options) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	var runs []GroupRun
+	type point struct {
+		kind   string
+		lambda float64
+	}
+	var points []point
 	for _, kind := range r.Groups {
 		for _, lambda := range r.Lambdas {
-			for _, seed := range r.Seeds {
-				run, err := RunGroupLasso(r.Training, train, test, kind, r.BlockSize,
-					r.RampSteps, lambda, seed)
-				if err != nil {
-					return err
-				}
-				o.logf("%s λ=%v seed %d: accuracy %.4f, %d groups survive, compact net reads "+
-					"%d pixels", kind, lambda, seed, run.Accuracy, run.Survived, run.Inputs)
-				runs = append(runs, run)
-			}
+			points = append(points, point{kind, lambda})
 		}
+	}
+	start := time.Now()
+	runs, err := runGrid(o, points, r.Seeds, func(p point, seed int64) (GroupRun, error) {
+		return RunGroupLasso(r.Training, train, test, p.kind, r.BlockSize, r.RampSteps,
+			p.lambda, seed)
+	}, func(run GroupRun) string {
+		return fmt.Sprintf("%s λ=%v seed %d: accuracy %.4f, %d groups survive, compact net "+
+			"reads %d pixels", run.Kind, run.Lambda, run.Seed, run.Accuracy, run.Survived,
+			run.Inputs)
+	})
+	if err != nil {
+		return err
 	}
 	return r.writeReport(o.Out, d, train.Rows, test.Rows, runs, time.Since(start))
 }
@@ -223,10 +210,7 @@ func pixelVariance(d *datasets.Set) []float64 {
 
 func (r *GroupRecipe) writeReport(dir string, d *datasets.Set, nTrain, nTest int, runs []GroupRun,
 	took time.Duration) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return errors.Wrap(err, "repro: writing report")
-	}
-	if err := writeJSONL(filepath.Join(dir, "results.jsonl"), runs); err != nil {
+	if err := startReport(dir, runs); err != nil {
 		return err
 	}
 	type key struct {
@@ -255,9 +239,9 @@ func (r *GroupRecipe) writeReport(dir string, d *datasets.Set, nTrain, nTest int
 				surv = append(surv, float64(r.Survived))
 				inputs = append(inputs, float64(r.Inputs))
 			}
-			am, as := meanStd(accs)
-			sm, ss := meanStd(surv)
-			im, _ := meanStd(inputs)
+			am, as := experiments.MeanSD(accs)
+			sm, ss := experiments.MeanSD(surv)
+			im, _ := experiments.MeanSD(inputs)
 			fmt.Fprintf(&b, "| %s | %v | %.2f ± %.2f | %.1f ± %.1f of %d | %.1f of 64 |\n",
 				kind, lambda, 100*am, 100*as, sm, ss, total, im)
 		}
@@ -349,8 +333,8 @@ func groupFindings(runs []GroupRun, top float64, variance []float64) string {
 			never = append(never, variance[p])
 		}
 	}
-	am, _ := meanStd(always)
-	nm, _ := meanStd(never)
+	am, _ := experiments.MeanSD(always)
+	nm, _ := experiments.MeanSD(never)
 	return fmt.Sprintf("At λ=%v, %d pixels survive in every seed and %d in none. "+
 		"The mean variance (pixels scaled to [0, 1]) of the pixels that always survive is %.3f; "+
 		"of those that never survive, %.3f.\n", top,

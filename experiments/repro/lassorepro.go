@@ -177,14 +177,14 @@ func describeSupportDiff(c LassoComparison) string {
 }
 
 func plotLassoPath(path string, rows []LassoComparison) error {
-	fig := Figure{Title: "Lasso path on standardized diabetes", XLabel: "α (log scale)",
+	fig := experiments.Figure{Title: "Lasso path on standardized diabetes", XLabel: "α (log scale)",
 		YLabel: "coefficient", LogX: true}
 	if len(rows) == 0 {
 		return errors.New("repro: plotLassoPath: no solutions")
 	}
 	for j := range rows[0].Coef {
-		ref := Series{Color: j}
-		ours := Series{Points: true, Color: j}
+		ref := experiments.Series{Color: j}
+		ours := experiments.Series{Points: true, Color: j}
 		if j == 0 {
 			ref.Name, ours.Name = "scikit-learn (lines)", "regsched (dots)"
 		}
@@ -197,7 +197,7 @@ func plotLassoPath(path string, rows []LassoComparison) error {
 		ref.Dashed = false
 		fig.Series = append(fig.Series, ref, ours)
 	}
-	return SavePlot(path, fig)
+	return experiments.SaveFigure(path, fig)
 }
 
 const lassoTemplate = `# Proximal L1 on diabetes: the Lasso path

@@ -2,14 +2,13 @@ package repro
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/regsched/regsched/experiments"
 	"github.com/regsched/regsched/schedules"
 	"github.com/regsched/regsched/solvers"
 )
@@ -101,8 +100,8 @@ func summarisePruning(rs []PruneResult) map[string]map[float64]pruneSummary {
 				accs = append(accs, r.Accuracy)
 				sps = append(sps, r.Sparsity)
 			}
-			mean, std := meanStd(accs)
-			sp, _ := meanStd(sps)
+			mean, std := experiments.MeanSD(accs)
+			sp, _ := experiments.MeanSD(sps)
 			out[m][t] = pruneSummary{acc: mean, accStd: std, sparsity: sp, n: len(g)}
 		}
 	}
@@ -111,10 +110,7 @@ func summarisePruning(rs []PruneResult) map[string]map[float64]pruneSummary {
 
 func writeLeNetReport(dir string, p PruneProtocol, targets []float64, rs []PruneResult,
 	took time.Duration) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return errors.Wrap(err, "repro: writing report")
-	}
-	if err := writeJSONL(filepath.Join(dir, "results.jsonl"), rs); err != nil {
+	if err := startReport(dir, rs); err != nil {
 		return err
 	}
 	sum := summarisePruning(rs)
@@ -162,12 +158,12 @@ func writeLeNetReport(dir string, p PruneProtocol, targets []float64, rs []Prune
 }
 
 func plotLeNet(path string, targets []float64, sum map[string]map[float64]pruneSummary) error {
-	var fig Figure
+	var fig experiments.Figure
 	fig.Title = "LeNet-300-100 on Fashion-MNIST"
 	fig.XLabel = "sparsity (%)"
 	fig.YLabel = "test accuracy (%)"
 	for i, m := range []string{"gradual", "one-shot"} {
-		s := Series{Name: m, Color: i}
+		s := experiments.Series{Name: m, Color: i}
 		for _, t := range targets {
 			v := sum[m][t]
 			s.X = append(s.X, 100*t)
@@ -177,10 +173,10 @@ func plotLeNet(path string, targets []float64, sum map[string]map[float64]pruneS
 		fig.Series = append(fig.Series, s)
 	}
 	dense := sum["dense"][0]
-	fig.Series = append(fig.Series, Series{Name: "dense", Dashed: true, Color: 2,
+	fig.Series = append(fig.Series, experiments.Series{Name: "dense", Dashed: true, Color: 2,
 		X: []float64{100 * targets[0], 100 * targets[len(targets)-1]},
 		Y: []float64{100 * dense.acc, 100 * dense.acc}})
-	ref := Series{Name: "PyTorch reference (10 epochs)", Points: true, Color: 3}
+	ref := experiments.Series{Name: "PyTorch reference (10 epochs)", Points: true, Color: 3}
 	for _, t := range []float64{0.9, 0.98} {
 		ref.X = append(ref.X, 100*t)
 		ref.Y = append(ref.Y, 100*leNetReference[t])
@@ -188,11 +184,11 @@ func plotLeNet(path string, targets []float64, sum map[string]map[float64]pruneS
 	fig.Series = append(fig.Series, ref)
 	for i, m := range []string{"gradual, global", "gradual + RigL"} {
 		if v, ok := sum[m][0.98]; ok {
-			fig.Series = append(fig.Series, Series{Name: m + " (98%)", Points: true, Color: 4 + i,
-				X: []float64{98}, Y: []float64{100 * v.acc}})
+			fig.Series = append(fig.Series, experiments.Series{Name: m + " (98%)", Points: true,
+				Color: 4 + i, X: []float64{98}, Y: []float64{100 * v.acc}})
 		}
 	}
-	return SavePlot(path, fig)
+	return experiments.SaveFigure(path, fig)
 }
 
 const leNetTemplate = `# Gradual vs one-shot magnitude pruning: LeNet-300-100 on Fashion-MNIST

@@ -2,8 +2,6 @@ package repro
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -73,10 +71,7 @@ func (r *LeNetFullRecipe) run(o Options) error {
 }
 
 func writeLeNetFullReport(dir string, p PruneProtocol, rs []PruneResult, took time.Duration) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return errors.Wrap(err, "repro: writing report")
-	}
-	if err := writeJSONL(filepath.Join(dir, "results.jsonl"), rs); err != nil {
+	if err := startReport(dir, rs); err != nil {
 		return err
 	}
 	var b strings.Builder

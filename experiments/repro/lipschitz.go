@@ -2,13 +2,9 @@ package repro
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/pkg/errors"
-	"gorgonia.org/gorgonia"
 
 	"github.com/regsched/regsched/experiments"
 	"github.com/regsched/regsched/experiments/datasets"
@@ -92,25 +88,6 @@ type LipschitzRun struct {
 	Curve       []LipschitzPoint `json:"curve"`
 }
 
-// lipschitzSetup adds λ(t)·‖W_l‖₂ for every weight matrix through the
-// gradient, all sharing one dual-ascent schedule.
-func lipschitzSetup(sched schedules.Schedule, iters int) Setup {
-	return func(m *Model) (*gorgonia.Node, []solvers.Option, error) {
-		reg := graphs.NewRegularizer(m.Graph)
-		for l, w := range m.Weights {
-			if err := reg.Add(w, &ops.SpectralNorm{Iters: iters}, sched, graphs.WithMode(graphs.Gradient),
-				graphs.WithName(fmt.Sprintf("spectral_%d", l))); err != nil {
-				return nil, nil, err
-			}
-		}
-		cost, err := reg.Augment(m.Loss)
-		if err != nil {
-			return nil, nil, err
-		}
-		return cost, []solvers.Option{solvers.WithRegularizer(reg)}, nil
-	}
-}
-
 // RunLipschitz trains the digits MLP of r with or without the
 // spectral-norm penalty and measures its sensitivity to input
 // perturbation on test.
@@ -128,7 +105,10 @@ func RunLipschitz(r *LipschitzRecipe, train, test *datasets.Set, penalized bool,
 		if sched, err = schedules.Parse(r.Schedule()); err != nil {
 			return LipschitzRun{}, err
 		}
-		setup = lipschitzSetup(sched, r.PowerIterations)
+		// Every matrix gets λ(t)·‖W_l‖₂ through the gradient, all sharing
+		// one dual-ascent schedule.
+		setup = penaltySetup(func() ops.Term { return &ops.SpectralNorm{Iters: r.PowerIterations} },
+			sched, graphs.Gradient, "spectral")
 	}
 	hook := func(step int, m *Model, s *solvers.Solver) error {
 		if step%r.MeasureEvery != 0 {
@@ -182,29 +162,24 @@ func (r *LipschitzRecipe) run(o Options) error {
 		return err
 	}
 	start := time.Now()
-	var runs []LipschitzRun
-	for _, seed := range r.Seeds {
-		for _, pen := range []bool{false, true} {
-			run, err := RunLipschitz(r, train, test, pen, seed)
-			if err != nil {
-				return err
-			}
-			s := run.Sensitivity[0]
-			o.logf("seed %d penalized %v: accuracy %.4f, bound %.3g, mean Jacobian %.3g, "+
-				"ratio %.3g", seed, pen, run.Accuracy, s.LipschitzBound, s.MeanJacobian,
-				s.MeanRatio)
-			runs = append(runs, run)
-		}
+	run := func(pen bool, seed int64) (LipschitzRun, error) {
+		return RunLipschitz(r, train, test, pen, seed)
+	}
+	runs, err := runGrid(o, []bool{false, true}, r.Seeds, run, func(run LipschitzRun) string {
+		s := run.Sensitivity[0]
+		return fmt.Sprintf("seed %d penalized %v: accuracy %.4f, bound %.3g, mean Jacobian "+
+			"%.3g, ratio %.3g", run.Seed, run.Penalized, run.Accuracy, s.LipschitzBound,
+			s.MeanJacobian, s.MeanRatio)
+	})
+	if err != nil {
+		return err
 	}
 	return r.writeReport(o.Out, train.Rows, test.Rows, runs, time.Since(start))
 }
 
 func (r *LipschitzRecipe) writeReport(dir string, nTrain, nTest int, runs []LipschitzRun,
 	took time.Duration) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return errors.Wrap(err, "repro: writing report")
-	}
-	if err := writeJSONL(filepath.Join(dir, "results.jsonl"), runs); err != nil {
+	if err := startReport(dir, runs); err != nil {
 		return err
 	}
 	type column struct {
@@ -238,22 +213,22 @@ func (r *LipschitzRecipe) writeReport(dir string, nTrain, nTest int, runs []Lips
 				before = append(before, c.get(r))
 			}
 		}
-		bm, bs := meanStd(before)
-		am, as := meanStd(after)
+		bm, bs := experiments.MeanSD(before)
+		am, as := experiments.MeanSD(after)
 		fmt.Fprintf(&b, "| %s | %.3g ± %.2g | %.3g ± %.2g |\n", c.name, bm, bs, am, as)
 	}
-	boundFig := Figure{Title: "Lipschitz bound Π‖W‖₂ during training (seed 1)", XLabel: "step",
+	boundFig := experiments.Figure{Title: "Lipschitz bound Π‖W‖₂ during training (seed 1)", XLabel: "step",
 		YLabel: "Π‖W‖₂"}
-	lamFig := Figure{Title: "λ under dual ascent (seed 1)", XLabel: "step", YLabel: "λ"}
+	lamFig := experiments.Figure{Title: "λ under dual ascent (seed 1)", XLabel: "step", YLabel: "λ"}
 	for _, r := range runs {
 		if r.Seed != 1 {
 			continue
 		}
-		s := Series{Name: "no penalty", Color: 0}
+		s := experiments.Series{Name: "no penalty", Color: 0}
 		if r.Penalized {
-			s = Series{Name: "spectral norm, dual ascent", Color: 1}
+			s = experiments.Series{Name: "spectral norm, dual ascent", Color: 1}
 		}
-		lam := Series{Name: "λ", Color: 1}
+		lam := experiments.Series{Name: "λ", Color: 1}
 		for _, p := range r.Curve {
 			s.X = append(s.X, float64(p.Step))
 			s.Y = append(s.Y, p.Bound)
@@ -267,13 +242,13 @@ func (r *LipschitzRecipe) writeReport(dir string, nTrain, nTest int, runs []Lips
 	}
 	if n := len(runs); n > 0 && len(runs[0].Curve) > 0 {
 		last := runs[0].Curve[len(runs[0].Curve)-1].Step
-		boundFig.Series = append(boundFig.Series, Series{Name: "bound", Dashed: true, Color: 2,
+		boundFig.Series = append(boundFig.Series, experiments.Series{Name: "bound", Dashed: true, Color: 2,
 			X: []float64{0, float64(last)}, Y: []float64{r.Bound, r.Bound}})
 	}
-	if err := SavePlot(filepath.Join(dir, "bound.svg"), boundFig); err != nil {
+	if err := experiments.SaveFigure(filepath.Join(dir, "bound.svg"), boundFig); err != nil {
 		return err
 	}
-	if err := SavePlot(filepath.Join(dir, "lambda.svg"), lamFig); err != nil {
+	if err := experiments.SaveFigure(filepath.Join(dir, "lambda.svg"), lamFig); err != nil {
 		return err
 	}
 	text := fmt.Sprintf(lipschitzTemplate, r.Training.Steps, r.Training.LearnRate,

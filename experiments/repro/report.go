@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,6 +30,34 @@ func (o Options) logf(format string, args ...any) {
 	}
 }
 
+// startReport creates the report folder dir and writes rows into its
+// results.jsonl, one JSON object per line.
+func startReport[T any](dir string, rows []T) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errors.Wrap(err, "repro: writing report")
+	}
+	return writeJSONL(filepath.Join(dir, "results.jsonl"), rows)
+}
+
+// runGrid calls run for every point and seed, with the points in the
+// outer loop, sends describe's line for each result to o.Progress and
+// returns the results in that order.
+func runGrid[P, R any](o Options, points []P, seeds []int64, run func(P, int64) (R, error),
+	describe func(R) string) ([]R, error) {
+	var out []R
+	for _, p := range points {
+		for _, seed := range seeds {
+			r, err := run(p, seed)
+			if err != nil {
+				return nil, err
+			}
+			o.logf("%s", describe(r))
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
 // writeJSONL writes one JSON object per line.
 func writeJSONL[T any](path string, rows []T) error {
 	f, err := os.Create(path)
@@ -52,25 +79,6 @@ func writeFile(dir, name, text string) error {
 		return errors.Wrap(err, "repro: writing report")
 	}
 	return nil
-}
-
-// meanStd returns the mean and the sample standard deviation (0 for a
-// single value); both are NaN for no values.
-func meanStd(v []float64) (mean, std float64) {
-	if len(v) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	for _, x := range v {
-		mean += x
-	}
-	mean /= float64(len(v))
-	if len(v) < 2 {
-		return mean, 0
-	}
-	for _, x := range v {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(v)-1))
 }
 
 // sizesText writes layer widths as "64-32-10".

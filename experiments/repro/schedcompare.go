@@ -2,13 +2,11 @@ package repro
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/pkg/errors"
-	"gorgonia.org/gorgonia"
 
 	"github.com/regsched/regsched/experiments"
 	"github.com/regsched/regsched/experiments/datasets"
@@ -103,20 +101,7 @@ func RunSchedule(c RunConfig, train, test *datasets.Set, name, spec string, seed
 	if err != nil {
 		return ScheduleRun{}, err
 	}
-	setup := func(m *Model) (*gorgonia.Node, []solvers.Option, error) {
-		reg := graphs.NewRegularizer(m.Graph)
-		for l, w := range m.Weights {
-			if err := reg.Add(w, ops.L1{}, sched, graphs.WithMode(graphs.Proximal),
-				graphs.WithName(fmt.Sprintf("l1_%d", l))); err != nil {
-				return nil, nil, err
-			}
-		}
-		cost, err := reg.Augment(m.Loss)
-		if err != nil {
-			return nil, nil, err
-		}
-		return cost, []solvers.Option{solvers.WithRegularizer(reg)}, nil
-	}
+	setup := penaltySetup(func() ops.Term { return ops.L1{} }, sched, graphs.Proximal, "l1")
 	r := ScheduleRun{Name: name, Spec: spec, Seed: seed}
 	hook := func(step int, m *Model, s *solvers.Solver) error {
 		if step%every != 0 {
@@ -147,27 +132,22 @@ func (r *ScheduleRecipe) run(o Options) error {
 		return err
 	}
 	start := time.Now()
-	var runs []ScheduleRun
-	for _, s := range r.Schedules {
-		for _, seed := range r.Seeds {
-			run, err := RunSchedule(r.Training, train, test, s.Name, s.Spec, seed, r.RecordEvery)
-			if err != nil {
-				return err
-			}
-			o.logf("%-16s seed %d: accuracy %.4f, sparsity %.4f", s.Name, seed, run.Accuracy,
-				run.Sparsity)
-			runs = append(runs, run)
-		}
+	run := func(s NamedSchedule, seed int64) (ScheduleRun, error) {
+		return RunSchedule(r.Training, train, test, s.Name, s.Spec, seed, r.RecordEvery)
+	}
+	runs, err := runGrid(o, r.Schedules, r.Seeds, run, func(run ScheduleRun) string {
+		return fmt.Sprintf("%-16s seed %d: accuracy %.4f, sparsity %.4f", run.Name, run.Seed,
+			run.Accuracy, run.Sparsity)
+	})
+	if err != nil {
+		return err
 	}
 	return r.writeReport(o.Out, train.Rows, test.Rows, runs, time.Since(start))
 }
 
 func (r *ScheduleRecipe) writeReport(dir string, nTrain, nTest int, runs []ScheduleRun,
 	took time.Duration) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return errors.Wrap(err, "repro: writing report")
-	}
-	if err := writeJSONL(filepath.Join(dir, "results.jsonl"), runs); err != nil {
+	if err := startReport(dir, runs); err != nil {
 		return err
 	}
 	byName := map[string][]ScheduleRun{}
@@ -176,28 +156,28 @@ func (r *ScheduleRecipe) writeReport(dir string, nTrain, nTest int, runs []Sched
 	}
 	var b strings.Builder
 	b.WriteString("| schedule | spec | test accuracy (%) | final sparsity (%) | seeds |\n|---|---|---|---|---|\n")
-	accFig := Figure{Title: "Accuracy vs sparsity per schedule (one point per seed)",
+	accFig := experiments.Figure{Title: "Accuracy vs sparsity per schedule (one point per seed)",
 		XLabel: "sparsity (%)", YLabel: "test accuracy (%)"}
-	spFig := Figure{Title: "Sparsity during training (seed 1)", XLabel: "step", YLabel: "sparsity (%)"}
-	lamFig := Figure{Title: "λ during training (seed 1)", XLabel: "step", YLabel: "λ"}
+	spFig := experiments.Figure{Title: "Sparsity during training (seed 1)", XLabel: "step", YLabel: "sparsity (%)"}
+	lamFig := experiments.Figure{Title: "λ during training (seed 1)", XLabel: "step", YLabel: "λ"}
 	for i, s := range r.Schedules {
 		rs := byName[s.Name]
 		var accs, sps []float64
-		pts := Series{Name: s.Name, Points: true, Color: i}
+		pts := experiments.Series{Name: s.Name, Points: true, Color: i}
 		for _, r := range rs {
 			accs = append(accs, r.Accuracy)
 			sps = append(sps, r.Sparsity)
 			pts.X = append(pts.X, 100*r.Sparsity)
 			pts.Y = append(pts.Y, 100*r.Accuracy)
 		}
-		am, as := meanStd(accs)
-		sm, ss := meanStd(sps)
+		am, as := experiments.MeanSD(accs)
+		sm, ss := experiments.MeanSD(sps)
 		fmt.Fprintf(&b, "| %s | `%s` | %.2f ± %.2f | %.2f ± %.2f | %d |\n", s.Name, s.Spec,
 			100*am, 100*as, 100*sm, 100*ss, len(rs))
 		accFig.Series = append(accFig.Series, pts)
 		if len(rs) > 0 {
-			sp := Series{Name: s.Name, Color: i}
-			lam := Series{Name: s.Name, Color: i}
+			sp := experiments.Series{Name: s.Name, Color: i}
+			lam := experiments.Series{Name: s.Name, Color: i}
 			for _, p := range rs[0].Curve {
 				sp.X = append(sp.X, float64(p.Step))
 				sp.Y = append(sp.Y, 100*p.Sparsity)
@@ -208,9 +188,9 @@ func (r *ScheduleRecipe) writeReport(dir string, nTrain, nTest int, runs []Sched
 			lamFig.Series = append(lamFig.Series, lam)
 		}
 	}
-	for name, fig := range map[string]Figure{"accuracy-vs-sparsity.svg": accFig,
+	for name, fig := range map[string]experiments.Figure{"accuracy-vs-sparsity.svg": accFig,
 		"sparsity.svg": spFig, "lambda.svg": lamFig} {
-		if err := SavePlot(filepath.Join(dir, name), fig); err != nil {
+		if err := experiments.SaveFigure(filepath.Join(dir, name), fig); err != nil {
 			return err
 		}
 	}

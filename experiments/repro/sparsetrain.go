@@ -2,7 +2,6 @@ package repro
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/regsched/regsched/experiments"
 	"github.com/regsched/regsched/experiments/datasets"
 	"github.com/regsched/regsched/schedules"
 	"github.com/regsched/regsched/solvers"
@@ -81,29 +81,31 @@ func (r *SparseRecipe) run(o Options) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	var runs []SparseRun
-	for _, seed := range r.Seeds {
-		for _, target := range r.Targets {
-			for _, method := range r.Methods {
-				run, err := RunSparse(r.Training, r.Regrowth, train, test, method, target, seed)
-				if err != nil {
-					return err
-				}
-				o.logf("seed %d %-6s target %.2f: accuracy %.4f, sparsity %.4f",
-					seed, method, target, run.Accuracy, run.Sparsity)
-				runs = append(runs, run)
-			}
+	type point struct {
+		target float64
+		method string
+	}
+	var points []point
+	for _, target := range r.Targets {
+		for _, method := range r.Methods {
+			points = append(points, point{target, method})
 		}
+	}
+	start := time.Now()
+	runs, err := runGrid(o, points, r.Seeds, func(p point, seed int64) (SparseRun, error) {
+		return RunSparse(r.Training, r.Regrowth, train, test, p.method, p.target, seed)
+	}, func(run SparseRun) string {
+		return fmt.Sprintf("seed %d %-6s target %.2f: accuracy %.4f, sparsity %.4f",
+			run.Seed, run.Method, run.Target, run.Accuracy, run.Sparsity)
+	})
+	if err != nil {
+		return err
 	}
 	return r.writeReport(o.Out, runs, time.Since(start))
 }
 
 func (sr *SparseRecipe) writeReport(dir string, runs []SparseRun, took time.Duration) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return errors.Wrap(err, "repro: writing report")
-	}
-	if err := writeJSONL(filepath.Join(dir, "results.jsonl"), runs); err != nil {
+	if err := startReport(dir, runs); err != nil {
 		return err
 	}
 	type key struct {
@@ -121,10 +123,10 @@ func (sr *SparseRecipe) writeReport(dir string, runs []SparseRun, took time.Dura
 	b.WriteString("| sparsity | method | test accuracy (%) | measured sparsity | seeds |\n|---|---|---|---|---|\n")
 	var findings strings.Builder
 	for _, t := range sr.Targets {
-		static, _ := meanStd(acc[key{"static", t}])
+		static, _ := experiments.MeanSD(acc[key{"static", t}])
 		for _, m := range sr.Methods {
-			am, as := meanStd(acc[key{m, t}])
-			sm, _ := meanStd(sp[key{m, t}])
+			am, as := experiments.MeanSD(acc[key{m, t}])
+			sm, _ := experiments.MeanSD(sp[key{m, t}])
 			fmt.Fprintf(&b, "| %.0f%% | %s | %.2f ± %.2f | %.4f | %d |\n", 100*t, m, 100*am, 100*as,
 				sm, len(acc[key{m, t}]))
 			if m != "static" {
@@ -137,21 +139,21 @@ func (sr *SparseRecipe) writeReport(dir string, runs []SparseRun, took time.Dura
 			}
 		}
 	}
-	var fig Figure
+	var fig experiments.Figure
 	fig.Title = "Sparse training of LeNet-300-100 on Fashion-MNIST"
 	fig.XLabel = "sparsity (%)"
 	fig.YLabel = "test accuracy (%)"
 	for i, m := range sr.Methods {
-		s := Series{Name: m, Color: i}
+		s := experiments.Series{Name: m, Color: i}
 		for _, t := range sr.Targets {
-			am, as := meanStd(acc[key{m, t}])
+			am, as := experiments.MeanSD(acc[key{m, t}])
 			s.X = append(s.X, 100*t)
 			s.Y = append(s.Y, 100*am)
 			s.Err = append(s.Err, 100*as)
 		}
 		fig.Series = append(fig.Series, s)
 	}
-	if err := SavePlot(filepath.Join(dir, "accuracy.svg"), fig); err != nil {
+	if err := experiments.SaveFigure(filepath.Join(dir, "accuracy.svg"), fig); err != nil {
 		return err
 	}
 	g := sr.Regrowth

@@ -1,6 +1,7 @@
 package repro
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/pkg/errors"
@@ -8,6 +9,9 @@ import (
 
 	"github.com/regsched/regsched/experiments"
 	"github.com/regsched/regsched/experiments/datasets"
+	"github.com/regsched/regsched/graphs"
+	"github.com/regsched/regsched/ops"
+	"github.com/regsched/regsched/schedules"
 	"github.com/regsched/regsched/solvers"
 )
 
@@ -69,6 +73,34 @@ func (c RunConfig) validate() error {
 	fc := experiments.NewFieldCheck("RunConfig", nil)
 	c.check(fc, "training")
 	return errors.WithMessage(fc.Err(), "repro")
+}
+
+// penaltySetup returns a Setup that adds a scheduled penalty to the
+// weight matrices of the given layers, or of every layer when layers is
+// empty. newTerm makes one term per matrix, because a term such as
+// ops.SpectralNorm keeps state between steps. The coefficient nodes are
+// named name_l for layer l.
+func penaltySetup(newTerm func() ops.Term, sched schedules.Schedule, mode graphs.Mode,
+	name string, layers ...int) Setup {
+	return func(m *Model) (*gorgonia.Node, []solvers.Option, error) {
+		if len(layers) == 0 {
+			for l := range m.Weights {
+				layers = append(layers, l)
+			}
+		}
+		reg := graphs.NewRegularizer(m.Graph)
+		for _, l := range layers {
+			if err := reg.Add(m.Weights[l], newTerm(), sched, graphs.WithMode(mode),
+				graphs.WithName(fmt.Sprintf("%s_%d", name, l))); err != nil {
+				return nil, nil, err
+			}
+		}
+		cost, err := reg.Augment(m.Loss)
+		if err != nil {
+			return nil, nil, err
+		}
+		return cost, []solvers.Option{solvers.WithRegularizer(reg)}, nil
+	}
 }
 
 // Setup prepares a run on a freshly built model: it may add penalties
