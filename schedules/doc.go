@@ -68,7 +68,10 @@
 // # Limitations
 //
 // An adaptive multiplier must be the outermost schedule or a milestones
-// entry, because no combinator forwards Update to what it wraps. Track's
+// entry, because no combinator forwards Update to what it wraps.
+// Milestones switches schedules, not terms. To hand one term over to
+// another at step t, give the first join(S1, t, constant(0)) and the
+// second join(constant(0), t, S2). Track's
 // gains depend on how fast the signal responds to λ and need tuning for
 // each model. A quantized signal, such as the sparsity of a few weights,
 // makes a large proportional gain oscillate. Guard keeps the best value
