@@ -237,7 +237,8 @@ func writeDecisions(b *bytes.Buffer, run []Record) {
 		return
 	}
 	fmt.Fprintf(b, "\nPolicy decisions (%d). A decision made after step t sets m from step "+
-		"t+1 on.\n\n", len(all))
+		"t+1 on. For a milestones switch, m before and after are the values of the "+
+		"outgoing and incoming schedules.\n\n", len(all))
 	b.WriteString("| step | scales | policy | signal | value | m before | m after | reason |\n" +
 		"|---|---|---|---|---|---|---|---|\n")
 	for i, d := range all {
