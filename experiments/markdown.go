@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -87,12 +88,13 @@ func WriteReport(dir string, records []Record, opts ReportOptions) error {
 		filepath.Join(dir, "grad-norms.svg"), opts.PNG); err != nil {
 		return err
 	}
-	if err := plotOverSteps(groups, "Mask entries changed (pruned or regrown) since the previous evaluation",
-		"flips", func(r *Record) float64 { return float64(r.MaskFlips) },
-		filepath.Join(dir, "mask-flips.svg"), opts.PNG); err != nil {
+	if err := plotOverSteps(groups, "Mask entries changed (pruned or regrown) per mask update",
+		"flips per update", flipsPerUpdate, filepath.Join(dir, "mask-flips.svg"), opts.PNG); err != nil {
 		return err
 	}
-	b.WriteString("![gradient norms](grad-norms.svg)\n\n![mask flips](mask-flips.svg)\n")
+	b.WriteString("The mask-flip plot divides the entries changed between two evaluations " +
+		"by the mask updates between them (0 where none ran).\n\n" +
+		"![gradient norms](grad-norms.svg)\n\n![mask flips per update](mask-flips.svg)\n")
 
 	b.WriteString("\n## Phases\n\n")
 	b.WriteString(phaseRules)
@@ -103,6 +105,15 @@ func WriteReport(dir string, records []Record, opts ReportOptions) error {
 	}
 	return errors.Wrap(os.WriteFile(filepath.Join(dir, ReportFile), b.Bytes(), 0o644),
 		"experiments: WriteReport")
+}
+
+// flipsPerUpdate returns the mask entries changed per mask update in the
+// window that ends at r, or 0 when no mask update ran in it.
+func flipsPerUpdate(r *Record) float64 {
+	if r.MaskUpdates == 0 {
+		return 0
+	}
+	return float64(r.MaskFlips) / float64(r.MaskUpdates)
 }
 
 // phaseRules states the phase rules in the report's words.
@@ -174,9 +185,19 @@ func writeSummaryTable(b *bytes.Buffer, groups []*group) {
 		lm, ls := MeanSD(loss)
 		nm, _ := MeanSD(nz)
 		wm, _ := MeanSD(wall)
-		fmt.Fprintf(b, "| %s | %d | %d | %.4f ± %.4f | %.4f ± %.4f | %.0f / %d | %.4f ± %.4f | %.1f |\n",
-			g.label, len(g.runs), last.Step, am, as, sm, ss, nm, last.Params, lm, ls, wm)
+		fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %.0f / %d | %s | %.1f |\n",
+			g.label, len(g.runs), last.Step, spread(am, as, len(g.runs)), spread(sm, ss, len(g.runs)),
+			nm, last.Params, spread(lm, ls, len(g.runs)), wm)
 	}
+}
+
+// spread formats a mean and, over more than one seed, its sample
+// standard deviation.
+func spread(mean, sd float64, seeds int) string {
+	if seeds < 2 {
+		return fmt.Sprintf("%.4f", mean)
+	}
+	return fmt.Sprintf("%.4f ± %.4f", mean, sd)
 }
 
 // writeGroupSection writes the phases and per-run plots of a group's
@@ -198,6 +219,13 @@ func writeGroupSection(b *bytes.Buffer, dir string, i int, g *group, png bool) e
 	}
 	writeDecisions(b, run)
 
+	overview := fmt.Sprintf("g%d-phases.svg", i+1)
+	if err := plotPhases("Phases of "+g.label+fmt.Sprintf(", seed %d", first.Seed), run, phases,
+		filepath.Join(dir, overview), png); err != nil {
+		return err
+	}
+	fmt.Fprintf(b, "\n![phases](%s)\n", overview)
+
 	layers := fmt.Sprintf("g%d-layers.svg", i+1)
 	if err := plotLayers("Per-layer sparsity (solid) and target (dashed), "+g.label, "sparsity", run,
 		func(l *LayerRecord) float64 { return l.Sparsity },
@@ -215,9 +243,38 @@ func writeGroupSection(b *bytes.Buffer, dir string, i int, g *group, png bool) e
 		filepath.Join(dir, grads), png); err != nil {
 		return err
 	}
-	fmt.Fprintf(b, "\n![per-layer sparsity](%s)\n\n![weight magnitudes](%s)\n\n![per-layer gradient norms](%s)\n",
+	b.WriteString("\n")
+	if names := coincidingLayers(run); names != "" {
+		fmt.Fprintf(b, "The sparsity lines of %s overlap because the matrices have the same "+
+			"sparsity, to half a percentage point, at every evaluation.\n\n",
+			names)
+	}
+	fmt.Fprintf(b, "![per-layer sparsity](%s)\n\n![weight magnitudes](%s)\n\n![per-layer gradient norms](%s)\n",
 		layers, hist, grads)
 	return nil
+}
+
+// coincidingLayers returns the names of a run's layers, joined by
+// commas, when there are several and their sparsities never differ by
+// PhaseSparsityStep or more, so their plotted lines overlap. Otherwise
+// it returns "".
+func coincidingLayers(run []Record) string {
+	layers := run[0].Layers
+	if len(layers) < 2 {
+		return ""
+	}
+	for _, r := range run {
+		for _, l := range r.Layers {
+			if math.Abs(l.Sparsity-r.Layers[0].Sparsity) >= PhaseSparsityStep {
+				return ""
+			}
+		}
+	}
+	names := make([]string, len(layers))
+	for i, l := range layers {
+		names[i] = l.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // maxDecisionRows bounds the decision table of a run, because a policy

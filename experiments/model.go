@@ -331,13 +331,28 @@ func (m *model) addPenalty(i int, p PenaltySpec) error {
 		if err != nil {
 			return errors.Wrap(err, "schedule")
 		}
-		name := fmt.Sprintf("%s%d/%s", p.Term, i, w.Name())
+		name := p.Term + "/" + w.Name()
+		if m.termNamed(name) {
+			// The same term twice on one weight: the penalty index
+			// keeps the coefficient node names unique.
+			name = fmt.Sprintf("%s#%d/%s", p.Term, i, w.Name())
+		}
 		if err := m.reg.Add(w, t, s, graphs.WithName(name), graphs.WithMode(mode)); err != nil {
 			return err
 		}
 		m.terms = append(m.terms, termInfo{name: name, w: w, term: t, sched: s})
 	}
 	return nil
+}
+
+// termNamed reports whether a penalty term named name is registered.
+func (m *model) termNamed(name string) bool {
+	for _, t := range m.terms {
+		if t.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // pruning returns one WithPruning option per weight matrix, so that each

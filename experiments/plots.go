@@ -140,32 +140,38 @@ func WriteRunPlots(dir string, records []Record) error {
 	return plotSparsityAccuracy(groupRecords(records), filepath.Join(dir, PlotFile), false)
 }
 
-// plotSchedules draws λ of every penalty term over steps into
-// lambdaPath, and each term's adaptive multiplier m with the policy
-// decisions marked by crosses into multPath. It draws nothing and
-// returns false when no run has penalty terms.
+// maxDecisionMarks is the maximum number of crosses per plot, because a
+// policy such as track moves m every step and thousands of crosses
+// would hide the line.
+const maxDecisionMarks = 60
+
+// plotSchedules draws λ of every penalty term over steps, averaged over
+// seeds, into lambdaPath. Into multPath it draws the adaptive multiplier
+// m of each term of each group's first seed, with that seed's policy
+// decisions marked by crosses. It draws nothing and returns false when
+// no run has penalty terms.
 func plotSchedules(groups []*group, lambdaPath, multPath string, png bool) (bool, error) {
 	lp := newPlot("Penalty strength λ(t), mean over seeds", "step", "λ")
-	mp := newPlot("Adaptive multiplier m (1 for a fixed schedule); × marks a policy decision",
+	mp := newPlot("Adaptive multiplier m of the first seed (1 for a fixed schedule)",
 		"step", "m")
 	var lambdas, mults []series
-	var marks plotter.XYs
+	var decisions plotter.XYs
 	next := 0
 	for _, g := range groups {
+		first := g.runs[0]
 		for _, name := range g.termNames() {
 			lambdas = append(lambdas, series{label: g.label + " " + name, color: next,
 				xy: groupMeans(g, func(r *Record) float64 { return termField(r, name, false) })})
 			mults = append(mults, series{label: g.label + " " + name, color: next,
-				xy: groupMeans(g, func(r *Record) float64 { return termField(r, name, true) })})
+				xy: runXYs(first, func(r *Record) float64 { return float64(r.Step) },
+					func(r *Record) float64 { return termField(r, name, true) })})
 			next++
 		}
-		for _, run := range g.runs {
-			for _, r := range run {
-				for _, d := range r.Decisions {
-					// Decision.Step counts from 0, so the move takes effect
-					// after Step+1 completed steps, the x axis of the records.
-					marks = append(marks, plotter.XY{X: float64(d.Step + 1), Y: d.New})
-				}
+		for _, r := range first {
+			for _, d := range r.Decisions {
+				// Decision.Step counts from 0, so the move takes effect
+				// after Step+1 completed steps, the x axis of the records.
+				decisions = append(decisions, plotter.XY{X: float64(d.Step + 1), Y: d.New})
 			}
 		}
 	}
@@ -178,21 +184,48 @@ func plotSchedules(groups []*group, lambdaPath, multPath string, png bool) (bool
 	if err := addSeries(mp, mults); err != nil {
 		return false, err
 	}
-	if len(marks) > 0 {
+	if len(decisions) > 0 {
+		every := (len(decisions) + maxDecisionMarks - 1) / maxDecisionMarks
+		var marks plotter.XYs
+		for i := 0; i < len(decisions); i += every {
+			marks = append(marks, decisions[i])
+		}
 		sc, err := plotter.NewScatter(marks)
 		if err != nil {
 			return false, errors.Wrap(err, "experiments: plotting decisions")
 		}
 		sc.Shape = draw.CrossGlyph{}
 		sc.Color = color.Black
-		sc.Radius = vg.Points(4)
+		sc.Radius = vg.Points(3)
 		mp.Add(sc)
-		mp.Legend.Add("decision (new m)", sc)
+		label := fmt.Sprintf("policy decision at its new m (%d)", len(decisions))
+		if every > 1 {
+			label = fmt.Sprintf("policy decision at its new m (every %d%s of %d)",
+				every, ordinalSuffix(every), len(decisions))
+		}
+		mp.Legend.Add(label, sc)
 	}
 	if err := savePlot(lp, lambdaPath, png); err != nil {
 		return false, err
 	}
 	return true, savePlot(mp, multPath, png)
+}
+
+// ordinalSuffix returns the English suffix of the ordinal n: "st" for
+// 1, 21 and 31 but "th" for 11, and so on.
+func ordinalSuffix(n int) string {
+	if n%100 >= 11 && n%100 <= 13 {
+		return "th"
+	}
+	switch n % 10 {
+	case 1:
+		return "st"
+	case 2:
+		return "nd"
+	case 3:
+		return "rd"
+	}
+	return "th"
 }
 
 // termField returns a term's λ or multiplier in r, NaN when r lacks it.
@@ -318,6 +351,7 @@ func recordAt(run []Record, step int) *Record {
 func plotOverSteps(groups []*group, title, y string, f func(*Record) float64,
 	path string, png bool) error {
 	p := newPlot(title, "step", y)
+	p.Legend.Left = false // both quantities peak early, on the left
 	var ss []series
 	for i, g := range groups {
 		ss = append(ss, series{label: g.label, xy: groupMeans(g, f), color: i})

@@ -119,7 +119,7 @@ func TestReportMergesShards(t *testing.T) {
 		}
 	}
 	for _, f := range []string{"sparsity-accuracy.svg", "accuracy-vs-sparsity.svg", "grad-norms.svg",
-		"mask-flips.svg", "g4-layers.svg", "g4-histograms.svg", "g4-grad-norms.svg"} {
+		"mask-flips.svg", "g4-phases.svg", "g4-layers.svg", "g4-histograms.svg", "g4-grad-norms.svg"} {
 		data, err := os.ReadFile(filepath.Join(out, f))
 		if err != nil || !strings.Contains(string(data), "<svg") {
 			t.Errorf("%s is missing or not SVG: %v", f, err)
@@ -208,5 +208,70 @@ func TestWriteDecisions(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "The other 7 decisions are in metrics.jsonl.") {
 		t.Errorf("table lacks the count of rows left out:\n%s", b.String())
+	}
+}
+
+func TestReportPenaltyRun(t *testing.T) {
+	src := strings.Replace(tinyRecipe, "baseline: true", `baseline: false
+penalties:
+  - term: l1
+    mode: proximal
+    schedule: "track(constant(0.01), sparsity, linear(0, 0.5, 0, 20), kp=2)"`, 1)
+	src = strings.Replace(src, "pruning:\n  sparsity: 0.5\n  start: 0\n  end: 10\n  every: 5\n", "", 1)
+	r, err := ParseRecipe("penalty.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), r, dir, RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := LoadRecords([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "report")
+	if err := WriteReport(out, recs, ReportOptions{PNG: true}); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(out, ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"![lambda](lambda.svg)", "![multiplier](multiplier.svg)",
+		"Policy decisions (40).", "| track | sparsity |", "![phases](g1-phases.svg)"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	files := []struct{ name, want string }{
+		{"lambda.svg", "regularized l1/w0"},
+		{"multiplier.svg", "policy decision at its new m (40)"},
+		{"g1-phases.svg", "λ l1/w1"},
+		{"g1-phases.png", "\x89PNG"},
+		{"lambda.png", "\x89PNG"},
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(out, f.name))
+		if err != nil {
+			t.Errorf("%s: %v", f.name, err)
+			continue
+		}
+		if !strings.Contains(string(data), f.want) {
+			t.Errorf("%s lacks %q", f.name, f.want)
+		}
+	}
+}
+
+func TestOrdinalSuffix(t *testing.T) {
+	cases := []struct {
+		n    int
+		want string
+	}{{1, "st"}, {2, "nd"}, {3, "rd"}, {4, "th"}, {11, "th"}, {12, "th"}, {13, "th"},
+		{21, "st"}, {50, "th"}, {102, "nd"}, {111, "th"}}
+	for i, c := range cases {
+		if got := ordinalSuffix(c.n); got != c.want {
+			t.Errorf("case %d: ordinalSuffix(%d) = %q, want %q", i, c.n, got, c.want)
+		}
 	}
 }
