@@ -15,6 +15,15 @@
 // for use in unit tests. NewMLP builds fully connected networks with a
 // softmax cross-entropy or mean squared error loss.
 //
+// Two measures of input sensitivity feed adaptive policies through
+// solvers.Solver.Observe: a SensitivityProbe perturbs the input and
+// measures how far the output moves, and MeasureInputGradient returns
+// the norms of the cost's gradient with respect to the input:
+//
+//	probe, err := graphs.NewSensitivityProbe(m.Output, m.X, graphs.SensitivityConfig{})
+//	s, err := probe.Measure()
+//	solver.Observe("sensitivity", s.Mean)
+//
 // Limitations: a Regularizer is not safe for concurrent use, and
 // CheckGradient costs two forward passes per checked element.
 package graphs

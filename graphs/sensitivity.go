@@ -180,3 +180,72 @@ func sumSq(x []float64) float64 {
 	}
 	return s
 }
+
+// InputGradient is the outcome of MeasureInputGradient.
+type InputGradient struct {
+	// Mean and Max are the mean and maximum over the rows r of the input
+	// batch of ‖∂cost/∂x_r‖₂.
+	Mean, Max float64
+	// Norm is ‖∂cost/∂x‖₂ over the whole batch, all rows together.
+	Norm float64
+}
+
+// MeasureInputGradient returns the norms of the gradient of the cost
+// with respect to the input batch x, as the last run of the graph left
+// it. This is the quantity that double backpropagation penalizes. A small
+// input gradient means the cost barely moves under small input
+// perturbations. Feed the Mean to an adaptive policy as a
+// stability signal.
+//
+// x needs a gradient: pass it to gorgonia.Grad together with the
+// parameters, because Gorgonia v0.9.18 differentiates a graph only once
+// and a second Grad call fails. MeasureInputGradient reads the value of
+// x's gradient node, which a TapeMachine computes on every run, or else
+// x's bound gradient, which the LispMachine fills. It runs no pass of its
+// own and takes O(len(x)).
+//
+// The norms carry the cost's reduction over the batch: when the cost is
+// a mean over B rows, each row's gradient is 1/B of that row's own loss
+// gradient.
+func MeasureInputGradient(x *gorgonia.Node) (InputGradient, error) {
+	if x == nil {
+		return InputGradient{}, errors.New("graphs: MeasureInputGradient: x is nil")
+	}
+	if x.Dims() < 2 {
+		return InputGradient{}, errors.Errorf("graphs: MeasureInputGradient: x (%v) has shape %v; "+
+			"want a batch axis and at least one more", x.Name(), x.Shape())
+	}
+
+	var v gorgonia.Value
+	if dx := x.Deriv(); dx != nil && dx.Value() != nil {
+		v = dx.Value()
+	} else if gv, err := x.Grad(); err == nil {
+		v = gv
+	} else {
+		return InputGradient{}, errors.Errorf("graphs: MeasureInputGradient: x (%v) has no "+
+			"gradient; pass it to gorgonia.Grad and run the graph first", x.Name())
+	}
+	d, err := floatData(v)
+	if err != nil {
+		return InputGradient{}, errors.Wrapf(err, "graphs: MeasureInputGradient: gradient of %v",
+			x.Name())
+	}
+	rows := x.Shape()[0]
+	if rows == 0 || len(d) != x.Shape().TotalSize() {
+		return InputGradient{}, errors.Errorf("graphs: MeasureInputGradient: gradient of %v has "+
+			"%d elements; want %d for shape %v", x.Name(), len(d), x.Shape().TotalSize(), x.Shape())
+	}
+
+	width := len(d) / rows
+	var g InputGradient
+	for r := 0; r < rows; r++ {
+		sq := sumSq(d[r*width : (r+1)*width])
+		n := math.Sqrt(sq)
+		g.Mean += n
+		g.Max = math.Max(g.Max, n)
+		g.Norm += sq
+	}
+	g.Mean /= float64(rows)
+	g.Norm = math.Sqrt(g.Norm)
+	return g, nil
+}

@@ -8,6 +8,9 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/regsched/regsched/graphs"
+	"github.com/regsched/regsched/ops"
+	"github.com/regsched/regsched/schedules"
+	"github.com/regsched/regsched/solvers"
 )
 
 // TestSensitivityLinear checks the probe on f(x) = x·W. For W = 2·P with P
@@ -85,4 +88,183 @@ func TestSensitivityErrors(t *testing.T) {
 			t.Errorf("case %d: no error", i)
 		}
 	}
+}
+
+// TestSensitivityFeedsDualPolicy trains a linear model f(x) = x·W for a
+// few steps with a spectral norm penalty whose multiplier follows
+// schedules.Dual on the signal "sensitivity", fed from the probe through
+// Solver.Observe. With W = 2·I every ratio is 2, above the bound 1, so
+// each step raises m by Rate·(2 − 1) = 0.5 as long as the measured
+// sensitivity stays above the bound.
+func TestSensitivityFeedsDualPolicy(t *testing.T) {
+	g := gorgonia.NewGraph()
+	cfg := graphs.MLPConfig{Sizes: []int{2, 2}, Batch: 3, Loss: graphs.MeanSquaredError, NoBias: true}
+	m, err := graphs.NewMLP(g, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomInputs(t, m, cfg, 2)
+	copy(m.Weights[0].Value().Data().([]float64), []float64{2, 0, 0, 2})
+
+	dual := &schedules.Dual{Base: schedules.Constant{Value: 0.1}, Signal: "sensitivity", Bound: 1,
+		Rate: 0.5, Bounds: schedules.Bounds{Init: 1, Min: 0, Max: 10}}
+	reg := graphs.NewRegularizer(g)
+	if err := reg.Add(m.Weights[0], &ops.SpectralNorm{Iters: 5}, dual); err != nil {
+		t.Fatal(err)
+	}
+	cost, err := reg.Augment(m.Loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gorgonia.Grad(cost, m.Params()...); err != nil {
+		t.Fatal(err)
+	}
+	vm := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(m.Params()...))
+	defer vm.Close()
+	probe, err := graphs.NewSensitivityProbe(m.Output, m.X, graphs.SensitivityConfig{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
+	s, err := solvers.Wrap(gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(1e-4)),
+		solvers.WithRegularizer(reg), solvers.WithLearnRate(1e-4))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	wantM := 1.0
+	for step := 0; step < 3; step++ {
+		sens, err := probe.Measure()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sens.Mean <= 1 {
+			t.Fatalf("step %d: sensitivity %v is not above the bound 1", step, sens.Mean)
+		}
+		s.Observe("sensitivity", sens.Mean)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Step(gorgonia.NodesToValueGrads(m.Params())); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+
+		wantM += 0.5 * (sens.Mean - 1)
+		if got := dual.M(); math.Abs(got-wantM) > 1e-12 {
+			t.Errorf("step %d: multiplier %v; want %v", step, got, wantM)
+		}
+		coef, err := reg.Coefficient(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 0.1 * wantM; math.Abs(coef-want) > 1e-12 {
+			t.Errorf("step %d: coefficient node holds %v; want 0.1·m = %v", step, coef, want)
+		}
+	}
+}
+
+// TestInputGradientLinear checks MeasureInputGradient on a linear model
+// with the mean squared error L = 1/(B·k)·Σ_r ‖x_r·W − y_r‖², whose
+// input gradient is ∂L/∂x_r = 2/(B·k)·(x_r·W − y_r)·Wᵀ (closed form), on
+// a TapeMachine and a LispMachine.
+func TestInputGradientLinear(t *testing.T) {
+	const batch, in, out = 4, 3, 2
+	wv := []float64{1, -2, 0.5, 3, -1, 0.25} // 3×2, row-major
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		for _, machine := range []string{"tape", "lisp"} {
+			g := gorgonia.NewGraph()
+			cfg := graphs.MLPConfig{Sizes: []int{in, out}, Batch: batch,
+				Loss: graphs.MeanSquaredError, NoBias: true, Dtype: dt}
+			m, err := graphs.NewMLP(g, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			randomInputs(t, m, cfg, 4)
+			setFloats(m.Weights[0].Value().(tensor.Tensor), wv)
+			x := floatsOfTensor(m.X.Value().(tensor.Tensor))
+			y := floatsOfTensor(m.Y.Value().(tensor.Tensor))
+
+			if _, err := graphs.MeasureInputGradient(m.X); err == nil {
+				t.Errorf("%v %s: no error before x has a gradient", dt, machine)
+			}
+			var vm gorgonia.VM
+			if machine == "tape" {
+				if _, err := gorgonia.Grad(m.Loss, append(m.Params(), m.X)...); err != nil {
+					t.Fatal(err)
+				}
+				vm = gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(m.Params()...))
+			} else {
+				vm = gorgonia.NewLispMachine(g)
+			}
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			vm.Close()
+			got, err := graphs.MeasureInputGradient(m.X)
+			if err != nil {
+				t.Fatalf("%v %s: %v", dt, machine, err)
+			}
+
+			var want graphs.InputGradient
+			for r := 0; r < batch; r++ {
+				var res [out]float64
+				for j := 0; j < out; j++ {
+					for k := 0; k < in; k++ {
+						res[j] += x[r*in+k] * wv[k*out+j]
+					}
+					res[j] -= y[r*out+j]
+				}
+				var sq float64
+				for k := 0; k < in; k++ {
+					var d float64
+					for j := 0; j < out; j++ {
+						d += 2.0 / (batch * out) * res[j] * wv[k*out+j]
+					}
+					sq += d * d
+				}
+				want.Mean += math.Sqrt(sq) / batch
+				want.Max = math.Max(want.Max, math.Sqrt(sq))
+				want.Norm += sq
+			}
+			want.Norm = math.Sqrt(want.Norm)
+			tol := 1e-12
+			if dt == tensor.Float32 {
+				tol = 1e-6
+			}
+			for _, c := range []struct {
+				name      string
+				got, want float64
+			}{{"Mean", got.Mean, want.Mean}, {"Max", got.Max, want.Max}, {"Norm", got.Norm, want.Norm}} {
+				if math.Abs(c.got-c.want) > tol*math.Max(1, c.want) {
+					t.Errorf("%v %s: %s = %.12g; want %.12g", dt, machine, c.name, c.got, c.want)
+				}
+			}
+		}
+	}
+}
+
+func setFloats(t tensor.Tensor, v []float64) {
+	switch d := t.Data().(type) {
+	case []float64:
+		copy(d, v)
+	case []float32:
+		for i, x := range v {
+			d[i] = float32(x)
+		}
+	}
+}
+
+func floatsOfTensor(t tensor.Tensor) []float64 {
+	switch d := t.Data().(type) {
+	case []float64:
+		return append([]float64(nil), d...)
+	case []float32:
+		out := make([]float64, len(d))
+		for i, x := range d {
+			out[i] = float64(x)
+		}
+		return out
+	}
+	return nil
 }

@@ -16,6 +16,19 @@
 //	pen, err := ops.Penalty(w, coef, ops.L1{})
 //	cost, err := gorgonia.Add(loss, pen)
 //
+// Group lasso over the rows of a weight and a spectral norm bound join an
+// existing loss the same way, each with its own coefficient node (see
+// ExamplePenalty):
+//
+//	group, err := ops.Penalty(w, groupCoef, ops.GroupLasso{Axis: 1})
+//	spectral, err := ops.Penalty(w, spectralCoef, &ops.SpectralNorm{Iters: 2})
+//
+// Projections onto convex sets (ProjectNonNegative, ProjectBox,
+// ProjectMaxNorm, ProjectL1Ball) are also available as Constraint terms,
+// which act only through the proximal step.
+//
 // Limitations: terms read *tensor.Dense values that are contiguous; views
-// must be materialized first. Penalty runs on the CPU only.
+// must be materialized first. Penalty runs on the CPU only. The L1 value
+// and gradient on float32 use AVX2 on amd64 processors that have it and
+// plain Go elsewhere.
 package ops

@@ -19,7 +19,10 @@ import (
 // value changes λ on the next run without rebuilding the graph.
 //
 // The node's op is a single gorgonia.Op whose hash covers the term's type
-// and every setting, so Gorgonia never merges penalties that differ. It
+// and every setting, so Gorgonia never merges penalties that differ. The
+// settings enter the hash through the term's String method when it has
+// one, or else through fmt's %+v, so the String method of a term defined
+// outside this package must print every setting. It
 // implements symbolic differentiation (gorgonia.Grad and the TapeMachine)
 // and automatic differentiation (the LispMachine): ∂/∂w = coef·∇R(w) and
 // ∂/∂coef = R(w), each multiplied by the incoming gradient.
