@@ -207,6 +207,25 @@ func leastSquares(x, y, w *gorgonia.Node, n int) (*gorgonia.Node, error) {
 	return gorgonia.Mul(sum, gorgonia.NewConstant(1/(2*float64(n))))
 }
 
+// residualCorrelation returns |X_jᵀ(y − Xw)|/n for every feature j.
+func residualCorrelation(d *datasets.Set, w []float64) []float64 {
+	out := make([]float64, d.Features)
+	for i := 0; i < d.Rows; i++ {
+		row := d.Row(i)
+		r := d.Y[i]
+		for j, x := range row {
+			r -= x * w[j]
+		}
+		for j, x := range row {
+			out[j] += x * r
+		}
+	}
+	for j := range out {
+		out[j] = math.Abs(out[j]) / float64(d.Rows)
+	}
+	return out
+}
+
 // LassoComparison is one of our solutions next to the reference at the
 // same alpha.
 type LassoComparison struct {
@@ -220,6 +239,12 @@ type LassoComparison struct {
 	MaxCoefDiff  float64   `json:"max_coef_diff"`
 	Coef         []float64 `json:"coef"`
 	RefCoef      []float64 `json:"ref_coef"`
+	// RefCorrelation is |X_jᵀ(y − X·RefCoef)|/n for each coefficient j.
+	// At a Lasso solution it equals Alpha where the coefficient is
+	// non-zero and is at most Alpha where it is zero. A zero coefficient
+	// whose value equals Alpha sits on the boundary, where rounding
+	// decides whether a solver leaves it at zero.
+	RefCorrelation []float64 `json:"ref_correlation"`
 }
 
 // CompareLasso pairs each solution with the reference of the same index.
@@ -238,6 +263,7 @@ func CompareLasso(d *datasets.Set, ours, ref []LassoPoint) ([]LassoComparison, e
 			RefObjective: LassoObjective(d, r.Coef, r.Alpha), Nonzero: p.Nonzero,
 			RefNonzero: countNonzero(r.Coef), SameSupport: true, Coef: p.Coef, RefCoef: r.Coef}
 		c.RelGap = (c.Objective - c.RefObjective) / c.RefObjective
+		c.RefCorrelation = residualCorrelation(d, r.Coef)
 		for j := range p.Coef {
 			if (p.Coef[j] != 0) != (r.Coef[j] != 0) {
 				c.SameSupport = false

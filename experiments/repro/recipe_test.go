@@ -114,7 +114,7 @@ func TestBuiltinRecipeTypos(t *testing.T) {
 		{"group-lasso-inputs", "solver: sgd", "solver: gorgonia-adam", "training.solver"},
 		{"group-lasso-inputs", "block_size: 2", "block_size: 3", "block_size (3) must divide"},
 		{"lipschitz", "radii: [0.5, 2]", "radii: [0.5, -2]", "radii.1 (-2) must be positive"},
-		{"lipschitz", "seeds: [1, 2, 3]", "seeds: [1, 2, 1]", "seeds.2 (1) is given twice"},
+		{"lipschitz", "seeds: [1, 2, 3, 4, 5]", "seeds: [1, 2, 1, 4, 5]", "seeds.2 (1) is given twice"},
 		{"lenet-pruning", "prune_end: 720", "prune_end: 1300", "training.prune_end (1300)"},
 		{"lenet-pruning", "targets: [0.5,", "targets: [1.5,", "targets.0 (1.5) is outside"},
 		{"lenet-full", "seeds: [1]", "seeds: [1, 2]", "lenet-full runs exactly one"},

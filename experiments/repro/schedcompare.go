@@ -2,6 +2,7 @@ package repro
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -151,42 +152,52 @@ func (r *ScheduleRecipe) writeReport(dir string, nTrain, nTest int, runs []Sched
 		return err
 	}
 	byName := map[string][]ScheduleRun{}
-	for _, r := range runs {
-		byName[r.Name] = append(byName[r.Name], r)
+	for _, run := range runs {
+		byName[run.Name] = append(byName[run.Name], run)
 	}
-	var b strings.Builder
-	b.WriteString("| schedule | spec | test accuracy (%) | final sparsity (%) | seeds |\n|---|---|---|---|---|\n")
-	accFig := experiments.Figure{Title: "Accuracy vs sparsity per schedule (one point per seed)",
+	first := r.Seeds[0]
+	var table strings.Builder
+	table.WriteString("| schedule | spec | test accuracy (%) | final sparsity (%) | seeds |\n" +
+		"|---|---|---|---|---|\n")
+	accFig := experiments.Figure{Title: "Accuracy against sparsity per schedule (one point per seed)",
 		XLabel: "sparsity (%)", YLabel: "test accuracy (%)"}
-	spFig := experiments.Figure{Title: "Sparsity during training (seed 1)", XLabel: "step", YLabel: "sparsity (%)"}
-	lamFig := experiments.Figure{Title: "λ during training (seed 1)", XLabel: "step", YLabel: "λ"}
+	spFig := experiments.Figure{Title: fmt.Sprintf("Sparsity during training (seed %d)", first),
+		XLabel: "step", YLabel: "sparsity (%)"}
+	lamFig := experiments.Figure{Title: fmt.Sprintf("λ during training (seed %d)", first),
+		XLabel: "step", YLabel: "λ"}
+	stats := map[string]scheduleStats{}
 	for i, s := range r.Schedules {
 		rs := byName[s.Name]
 		var accs, sps []float64
 		pts := experiments.Series{Name: s.Name, Points: true, Color: i}
-		for _, r := range rs {
-			accs = append(accs, r.Accuracy)
-			sps = append(sps, r.Sparsity)
-			pts.X = append(pts.X, 100*r.Sparsity)
-			pts.Y = append(pts.Y, 100*r.Accuracy)
+		for _, run := range rs {
+			accs = append(accs, run.Accuracy)
+			sps = append(sps, run.Sparsity)
+			pts.X = append(pts.X, 100*run.Sparsity)
+			pts.Y = append(pts.Y, 100*run.Accuracy)
 		}
-		am, as := experiments.MeanSD(accs)
-		sm, ss := experiments.MeanSD(sps)
-		fmt.Fprintf(&b, "| %s | `%s` | %.2f ± %.2f | %.2f ± %.2f | %d |\n", s.Name, s.Spec,
-			100*am, 100*as, 100*sm, 100*ss, len(rs))
+		var st scheduleStats
+		st.acc, st.accSD = experiments.MeanSD(accs)
+		st.sparsity, st.sparsitySD = experiments.MeanSD(sps)
+		stats[s.Name] = st
+		fmt.Fprintf(&table, "| %s | `%s` | %.2f ± %.2f | %.2f ± %.2f | %d |\n", s.Name, s.Spec,
+			100*st.acc, 100*st.accSD, 100*st.sparsity, 100*st.sparsitySD, len(rs))
 		accFig.Series = append(accFig.Series, pts)
-		if len(rs) > 0 {
-			sp := experiments.Series{Name: s.Name, Color: i}
-			lam := experiments.Series{Name: s.Name, Color: i}
-			for _, p := range rs[0].Curve {
+		sp := experiments.Series{Name: s.Name, Color: i}
+		lam := experiments.Series{Name: s.Name, Color: i}
+		for _, run := range rs {
+			if run.Seed != first {
+				continue
+			}
+			for _, p := range run.Curve {
 				sp.X = append(sp.X, float64(p.Step))
 				sp.Y = append(sp.Y, 100*p.Sparsity)
 				lam.X = append(lam.X, float64(p.Step))
 				lam.Y = append(lam.Y, p.Lambda)
 			}
-			spFig.Series = append(spFig.Series, sp)
-			lamFig.Series = append(lamFig.Series, lam)
 		}
+		spFig.Series = append(spFig.Series, sp)
+		lamFig.Series = append(lamFig.Series, lam)
 	}
 	for name, fig := range map[string]experiments.Figure{"accuracy-vs-sparsity.svg": accFig,
 		"sparsity.svg": spFig, "lambda.svg": lamFig} {
@@ -195,9 +206,70 @@ func (r *ScheduleRecipe) writeReport(dir string, nTrain, nTest int, runs []Sched
 		}
 	}
 	text := fmt.Sprintf(scheduleTemplate, r.Training.Steps, r.Training.LearnRate,
-		r.FinalLambda, b.String(), took.Round(time.Second), nTrain, nTest, r.Split.Seed,
-		r.Training.Batch, sizesText(r.Training.Sizes))
+		r.FinalLambda, table.String(), took.Round(time.Second), nTrain, nTest, r.Split.Seed,
+		r.Training.Batch, sizesText(r.Training.Sizes), len(r.Training.Sizes)-1,
+		r.scheduleFindings(stats), len(r.Seeds))
 	return writeFile(dir, "README.md", text)
+}
+
+// scheduleStats is the mean and standard deviation over seeds of one
+// schedule's final test accuracy and sparsity.
+type scheduleStats struct {
+	acc, accSD, sparsity, sparsitySD float64
+}
+
+// scheduleFindings compares the ramped schedules (linear, cubic) with
+// constant, and states how far the sparsity of the fixed timetables
+// spreads.
+func (r *ScheduleRecipe) scheduleFindings(stats map[string]scheduleStats) string {
+	var b strings.Builder
+	base, ok := stats["constant"]
+	if !ok {
+		return "The recipe has no schedule named constant, so there is nothing to compare with.\n"
+	}
+	held := true
+
+	for _, name := range []string{"linear", "cubic"} {
+		st, ok := stats[name]
+		if !ok {
+			continue
+		}
+		// A ramp counts as keeping the accuracy when its mean is not
+		// lower than constant's by more than the larger of the two
+		// standard deviations.
+		margin := math.Max(st.accSD, base.accSD)
+		keeps := st.acc >= base.acc-margin
+		held = held && keeps
+		fmt.Fprintf(&b, "- %s: test accuracy %+.2f points against constant (margin %.2f), "+
+			"final sparsity %+.2f points.\n", name, 100*(st.acc-base.acc), 100*margin,
+			100*(st.sparsity-base.sparsity))
+	}
+
+	low, high := math.Inf(1), math.Inf(-1)
+	var lowName, highName string
+	for _, s := range r.Schedules {
+		st := stats[s.Name]
+		if s.Adaptive {
+			fmt.Fprintf(&b, "- %s: final sparsity %.2f%% ± %.2f, test accuracy %.2f%%.\n",
+				s.Name, 100*st.sparsity, 100*st.sparsitySD, 100*st.acc)
+			continue
+		}
+		if st.sparsity < low {
+			low, lowName = st.sparsity, s.Name
+		}
+		if st.sparsity > high {
+			high, highName = st.sparsity, s.Name
+		}
+	}
+	fmt.Fprintf(&b, "- The fixed timetables end at the same λ but their final sparsity "+
+		"ranges from %.2f%% (%s) to %.2f%% (%s), so the path λ takes changes the result.\n",
+		100*low, lowName, 100*high, highName)
+
+	verdict := "**Held.** Neither ramp lost accuracy against constant beyond the seed spread."
+	if !held {
+		verdict = "**Did not hold.** A ramp lost accuracy against constant beyond the seed spread."
+	}
+	return verdict + "\n\n" + b.String()
 }
 
 const scheduleTemplate = `# Schedule comparison at a fixed final strength
@@ -206,23 +278,36 @@ Does the path λ takes matter when every schedule ends at the same L1
 strength? Six schedules of λ(t) for a proximal L1 penalty on every
 weight matrix are compared on the same model, data and seeds.
 
+## Expected result and whether it held
+
+Expected: raising the strength gradually (linear or cubic ramp, as in
+gradual pruning) keeps at least the accuracy of applying the final
+strength from the first step (constant), because the net first fits
+the data and the penalty then removes the weights it needs least.
+
+%[12]s
 ## Protocol
 
 The 8×8 digits set (random split of %[6]d training and %[7]d test
 images, split seed %[8]d), a %[10]s ReLU MLP, Adam with learning rate
-%[2]g, batch %[9]d, %[1]d steps, through solvers.Wrap. The L1 term acts through its proximal
-step with threshold η·λ(t) on the three weight matrices (biases are not
-penalised). Every timetable reaches λ = %[3]g by the same step and holds
-it; the adaptive schedule (schedules.Track) multiplies constant(%[3]g)
-by m, which a PI controller on log m moves so that the measured
-sparsity follows a ramp to 85%%, so its final λ is not fixed in advance.
+%[2]g, batch %[9]d, %[1]d steps, through solvers.Wrap, %[13]d seeds. The
+L1 term acts through its proximal step with threshold η·λ(t) on the %[11]d
+weight matrices (biases are not penalised). Every fixed timetable
+reaches λ = %[3]g by the same step and holds it. The adaptive schedule
+(schedules.Track) multiplies constant(%[3]g) by m, which a PI
+controller on log m moves so that the measured sparsity follows a
+ramp, so its final λ is not fixed in advance. The recipe is
+experiments/recipes/repro/schedule-comparison.yaml.
 
 ## Results (mean ± standard deviation over seeds)
 
 %[4]s
-![accuracy versus sparsity](accuracy-vs-sparsity.svg)
+![accuracy against sparsity](accuracy-vs-sparsity.svg)
 
-![sparsity over steps](sparsity.svg) ![lambda over steps](lambda.svg)
+![sparsity over steps](sparsity.svg)
 
-Total wall-clock time: %[5]s. Raw results with the curves: results.jsonl.
+![lambda over steps](lambda.svg)
+
+Total wall-clock time: %[5]s on 2 shared cores. Raw results with the
+curves: results.jsonl. Rerun with ` + "`regsched repro schedule-comparison`" + `.
 `
