@@ -181,7 +181,9 @@ func TestInputGradientLinear(t *testing.T) {
 				t.Fatal(err)
 			}
 			randomInputs(t, m, cfg, 4)
-			setFloats(m.Weights[0].Value().(tensor.Tensor), wv)
+			if err := gorgonia.Let(m.Weights[0], tensorOf(dt, []int{in, out}, wv)); err != nil {
+				t.Fatal(err)
+			}
 			x := floatsOfTensor(m.X.Value().(tensor.Tensor))
 			y := floatsOfTensor(m.Y.Value().(tensor.Tensor))
 
@@ -240,17 +242,6 @@ func TestInputGradientLinear(t *testing.T) {
 					t.Errorf("%v %s: %s = %.12g; want %.12g", dt, machine, c.name, c.got, c.want)
 				}
 			}
-		}
-	}
-}
-
-func setFloats(t tensor.Tensor, v []float64) {
-	switch d := t.Data().(type) {
-	case []float64:
-		copy(d, v)
-	case []float32:
-		for i, x := range v {
-			d[i] = float32(x)
 		}
 	}
 }
