@@ -31,7 +31,7 @@
 // every point exactly once, and ShardFromEnv finds the shard of a Slurm
 // array task or a Kubernetes Indexed Job. LoadRecords merges the
 // metrics of runs and shards, and WriteReport writes a Markdown report
-// with SVG plots.
+// with SVG plots, among them one per run group with its phases shaded.
 //
 // # Phases
 //
@@ -48,9 +48,11 @@
 // is a penalty that only holds the weights back.
 //
 // Limitations: the runner trains multilayer perceptrons with softmax
-// cross-entropy on classification sets only, in float64; penalties
-// accept the terms l1 and l2 and pruning the magnitude criterion with
-// one schedule per weight matrix; the phase rules read the training loss
-// at evaluations only, so a cadence coarser than the schedule's changes
-// merges phases.
+// cross-entropy on classification sets only, in float64. Penalties take
+// the terms l1, l2, elastic_net, group_lasso and log_sum, and pruning
+// gives each weight matrix its own copy of one sparsity schedule. The
+// phase rules read the training loss at evaluations only, so a cadence
+// coarser than the schedule's changes merges phases. Mask flips are
+// recorded per evaluation window, so the report plots the mean flips
+// per mask update of each window, not every update.
 package experiments

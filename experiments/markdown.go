@@ -14,7 +14,8 @@ import (
 	"github.com/regsched/regsched/schedules"
 )
 
-// ReportFile is the Markdown file WriteReport writes.
+// ReportFile is the default name of the Markdown file WriteReport
+// writes.
 const ReportFile = "report.md"
 
 // ReportOptions configures WriteReport. The zero value writes SVG only.
@@ -23,9 +24,14 @@ type ReportOptions struct {
 	Title string
 	// PNG also writes every plot as PNG beside its SVG.
 	PNG bool
+	// Markdown is the name of the Markdown file inside the report
+	// folder; the default is ReportFile. A folder meant for browsing on
+	// a code host can use "README.md".
+	Markdown string
 }
 
-// WriteReport writes ReportFile and its SVG plots into dir (created if
+// WriteReport writes the Markdown file (see ReportOptions.Markdown) and
+// its SVG plots into dir (created if
 // needed) from the records of one or more runs: a summary table with
 // the mean and sample standard deviation over seeds, sparsity and
 // accuracy over steps, λ and multipliers with policy decisions,
@@ -39,6 +45,13 @@ func WriteReport(dir string, records []Record, opts ReportOptions) error {
 	}
 	if opts.Title == "" {
 		opts.Title = "regsched report"
+	}
+	if opts.Markdown == "" {
+		opts.Markdown = ReportFile
+	}
+	if opts.Markdown != filepath.Base(opts.Markdown) {
+		return errors.Errorf("experiments: WriteReport: Markdown file name %q contains a folder",
+			opts.Markdown)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrap(err, "experiments: WriteReport")
@@ -72,8 +85,9 @@ func WriteReport(dir string, records []Record, opts ReportOptions) error {
 			"![multiplier](multiplier.svg)\n")
 	} else {
 		b.WriteString("These runs have no penalty terms. The pruning schedule's target " +
-			"sparsity plays the role of λ: it is the dashed \"target\" line in each " +
-			"per-layer sparsity plot below.\n")
+			"sparsity plays the role of λ: it is the dashed \"target sparsity\" line in " +
+			"each run's phase plot below, and the dashed \"target\" lines in its " +
+			"per-layer sparsity plot.\n")
 	}
 
 	b.WriteString("\n## Accuracy against sparsity across runs\n\n")
@@ -103,7 +117,7 @@ func WriteReport(dir string, records []Record, opts ReportOptions) error {
 			return err
 		}
 	}
-	return errors.Wrap(os.WriteFile(filepath.Join(dir, ReportFile), b.Bytes(), 0o644),
+	return errors.Wrap(os.WriteFile(filepath.Join(dir, opts.Markdown), b.Bytes(), 0o644),
 		"experiments: WriteReport")
 }
 

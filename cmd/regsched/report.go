@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
 
 	"github.com/regsched/regsched/experiments"
@@ -13,22 +14,28 @@ func init() { rootCmd.AddCommand(newReportCmd()) }
 
 func newReportCmd() *cobra.Command {
 	var (
-		out, title string
-		png        bool
+		out, title, markdown string
+		png                  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "report RUN...",
 		Short: "Merge the metrics of runs or sweep shards into a Markdown report with plots",
 		Long: `Report reads metrics.jsonl from each run folder, sweep folder (searched
 recursively, so every shard's points are merged) or metrics file, and
-writes report.md with SVG plots: a summary table (mean ± standard
-deviation over seeds), sparsity and accuracy over steps, λ and
-multipliers with policy decisions, accuracy against sparsity, per-layer
-sparsity, weight-magnitude histograms at phase boundaries, gradient norms,
-mask flips, and the phases of each run (simplification, forced pruning,
-suppression, unregularized, regrowth; the rules are in the report).`,
+writes report.md (or the --markdown name) with SVG plots: a summary
+table (mean ± standard deviation over seeds), sparsity and accuracy over
+steps, λ and multipliers with policy decisions, accuracy against
+sparsity, gradient norms, mask flips per update, and for each run group
+its phases (simplification, forced pruning, suppression, unregularized,
+regrowth; the rules are in the report) shaded over sparsity, accuracy,
+loss and λ, per-layer sparsity, weight-magnitude histograms at phase
+boundaries and per-layer gradient norms.`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if markdown == "" || filepath.Base(markdown) != markdown {
+				return usageError{errors.Errorf("--markdown %q must be a file name without a folder",
+					markdown)}
+			}
 			recs, err := experiments.LoadRecords(args)
 			if err != nil {
 				return usageError{err}
@@ -40,10 +47,10 @@ suppression, unregularized, regrowth; the rules are in the report).`,
 				}
 			}
 			if err := experiments.WriteReport(out, recs,
-				experiments.ReportOptions{Title: title, PNG: png}); err != nil {
+				experiments.ReportOptions{Title: title, PNG: png, Markdown: markdown}); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", filepath.Join(out, experiments.ReportFile))
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", filepath.Join(out, markdown))
 			return nil
 		},
 	}
@@ -51,6 +58,8 @@ suppression, unregularized, regrowth; the rules are in the report).`,
 	fl.StringVar(&out, "out", "", "report folder (default: RUN/report for one RUN, else ./report)")
 	fl.StringVar(&title, "title", "", "report title")
 	fl.BoolVar(&png, "png", false, "also write every plot as PNG")
+	fl.StringVar(&markdown, "markdown", experiments.ReportFile,
+		"name of the Markdown file in the report folder, for example README.md")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return cmd
 }

@@ -272,3 +272,39 @@ func TestSweepShardsAndReport(t *testing.T) {
 		}
 	}
 }
+
+func TestReportMarkdownName(t *testing.T) {
+	dir := t.TempDir()
+	recipe := writeRecipe(t, dir, "tiny.yaml", strings.Replace(tinyRecipe, "steps: 20", "steps: 10", 1))
+	runs := filepath.Join(dir, "runs")
+	if msg, code := execute(t, newRunCmd(), recipe, "--out", runs); code != 0 {
+		t.Fatalf("run: exit status %d: %s", code, msg)
+	}
+	cases := []struct {
+		markdown string
+		code     int
+		want     string // expected substring of the output
+	}{
+		{"README.md", 0, "README.md"},
+		{"notes/README.md", 2, `--markdown "notes/README.md" must be a file name without a folder`},
+		{"", 2, `--markdown "" must be a file name`},
+	}
+	for i, c := range cases {
+		out := filepath.Join(dir, fmt.Sprintf("report%d", i))
+		msg, code := execute(t, newReportCmd(), filepath.Join(runs, "tiny"), "--out", out,
+			"--markdown", c.markdown)
+		if code != c.code {
+			t.Errorf("case %d: exit status %d, want %d (%s)", i, code, c.code, msg)
+		}
+		if !strings.Contains(msg, c.want) {
+			t.Errorf("case %d: output %q, want one containing %q", i, msg, c.want)
+		}
+		if c.code == 0 {
+			if _, err := os.Stat(filepath.Join(out, c.markdown)); err != nil {
+				t.Errorf("case %d: %v", i, err)
+			}
+		} else if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("case %d: %s was created", i, out)
+		}
+	}
+}
