@@ -56,9 +56,11 @@ func fillGrads(b *testing.B, params gorgonia.Nodes, grads [][]float32) {
 // BenchmarkStep compares one Step of a bare inner Adam with the same Adam
 // wrapped with magnitude pruning of the three weight matrices (masks
 // updated every 100 steps towards 90%) and proximal L1 on the first, on
-// LeNet-300-100 shapes. "inner" and "wrapped" use Gorgonia's AdamSolver;
-// "own-inner" and "own-wrapped" use this package's Adam. Each iteration
-// also copies the gradients in, the same for all.
+// LeNet-300-100 shapes. "inner" and "wrapped" use this package's Adam,
+// which does not allocate; "gorgonia-inner" and "gorgonia-wrapped" use
+// Gorgonia's AdamSolver, which allocates in every step. One step runs
+// before timing, so the moments are allocated and the parameter list is
+// bound. Each iteration also copies the gradients in, the same for all.
 func BenchmarkStep(b *testing.B) {
 	run := func(b *testing.B, inner gorgonia.Solver, wrap bool) {
 		g, params, grads := lenet(b)
@@ -77,6 +79,10 @@ func BenchmarkStep(b *testing.B) {
 			}
 			s = ws
 		}
+		fillGrads(b, params, grads)
+		if err := s.Step(vgs); err != nil {
+			b.Fatal(err)
+		}
 		b.ReportAllocs()
 		for b.Loop() {
 			fillGrads(b, params, grads)
@@ -85,12 +91,12 @@ func BenchmarkStep(b *testing.B) {
 			}
 		}
 	}
-	b.Run("inner", func(b *testing.B) {
+	b.Run("inner", func(b *testing.B) { run(b, NewAdam(), false) })
+	b.Run("wrapped", func(b *testing.B) { run(b, NewAdam(), true) })
+	b.Run("gorgonia-inner", func(b *testing.B) {
 		run(b, gorgonia.NewAdamSolver(gorgonia.WithLearnRate(1e-3)), false)
 	})
-	b.Run("wrapped", func(b *testing.B) {
+	b.Run("gorgonia-wrapped", func(b *testing.B) {
 		run(b, gorgonia.NewAdamSolver(gorgonia.WithLearnRate(1e-3)), true)
 	})
-	b.Run("own-inner", func(b *testing.B) { run(b, NewAdam(), false) })
-	b.Run("own-wrapped", func(b *testing.B) { run(b, NewAdam(), true) })
 }

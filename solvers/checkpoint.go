@@ -59,18 +59,25 @@ func (s *Solver) Save(w io.Writer) error {
 	return nil
 }
 
-// SaveFile writes the checkpoint to path atomically: it writes a
-// temporary file in the same directory, syncs it, renames it over path
-// and syncs the directory, so path holds either the old or the new
-// checkpoint after a crash.
-func (s *Solver) SaveFile(path string) (err error) {
+// SaveFile writes the checkpoint to path with WriteFileAtomic, so path
+// holds either the old or the new checkpoint after a failure or a crash.
+func (s *Solver) SaveFile(path string) error {
+	return errors.Wrap(WriteFileAtomic(path, s.Save), "solvers: SaveFile")
+}
+
+// WriteFileAtomic replaces the file at path by what write writes: it
+// writes a temporary file in the same directory through a buffer, syncs
+// it, renames it over path and syncs the directory. If write or any step
+// fails, the temporary file is removed and path is left as it was. The
+// new file has mode 0600 (os.CreateTemp's).
+func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	f, err := os.CreateTemp(dir, base+".tmp*")
 	if err != nil {
-		return errors.Wrap(err, "solvers: SaveFile")
+		return errors.Wrap(err, "write file")
 	}
 	defer func() {
 		if err != nil {
@@ -79,30 +86,27 @@ func (s *Solver) SaveFile(path string) (err error) {
 		}
 	}()
 	bw := bufio.NewWriter(f)
-	if err = s.Save(bw); err != nil {
+	if err = write(bw); err != nil {
 		return err
 	}
 	if err = bw.Flush(); err != nil {
-		return errors.Wrap(err, "solvers: SaveFile")
+		return errors.Wrapf(err, "write %s", f.Name())
 	}
 	if err = f.Sync(); err != nil {
-		return errors.Wrap(err, "solvers: SaveFile")
+		return errors.Wrapf(err, "sync %s", f.Name())
 	}
 	if err = f.Close(); err != nil {
-		return errors.Wrap(err, "solvers: SaveFile")
+		return errors.Wrapf(err, "close %s", f.Name())
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
-		return errors.Wrap(err, "solvers: SaveFile")
+		return errors.Wrapf(err, "rename to %s", path)
 	}
 	d, err := os.Open(dir)
 	if err != nil {
-		return errors.Wrap(err, "solvers: SaveFile: open directory")
+		return errors.Wrapf(err, "open directory %s", dir)
 	}
 	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return errors.Wrap(err, "solvers: SaveFile: sync directory")
-	}
-	return nil
+	return errors.Wrapf(d.Sync(), "sync directory %s", dir)
 }
 
 // LoadFile restores the checkpoint at path; see Load.

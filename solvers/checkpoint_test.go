@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,7 +16,7 @@ import (
 
 // resumable builds a model and a solver that uses every kind of saved
 // state: Adam moments, masks, movement scores and the random generator.
-func resumable(t *testing.T) (*model, *Solver) {
+func resumable(t testing.TB) (*model, *Solver) {
 	t.Helper()
 	m := newModel(t, tensor.Float32, 21)
 	inner := NewAdam()
@@ -175,6 +176,57 @@ func TestSaveFileReplacesAtomically(t *testing.T) {
 	}
 }
 
+// failingState is an inner solver whose state cannot be saved.
+type failingState struct{ *Adam }
+
+func (failingState) MarshalState() ([]byte, error) { return nil, errors.New("no state") }
+
+func TestFailedWriteKeepsOldFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "solver.ckpt")
+	old := []byte("old checkpoint")
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	partial := func(w io.Writer) error {
+		if _, err := w.Write(bytes.Repeat([]byte("new"), 10000)); err != nil {
+			return err
+		}
+		return errors.New("disk full")
+	}
+	m := newModel(t, tensor.Float32, 22)
+	s, err := Wrap(failingState{NewAdam()}, WithPruning(m.w1, Magnitude{}, constant(0.5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := []struct {
+		name string
+		run  func() error
+	}{
+		{"write fails after 30000 bytes", func() error { return WriteFileAtomic(path, partial) }},
+		{"Save fails", func() error { return s.SaveFile(path) }},
+	}
+	for i, w := range writes {
+		if err := w.run(); err == nil {
+			t.Fatalf("case %d (%s): no error", i, w.name)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, old) {
+			t.Errorf("case %d (%s): file holds %d bytes, want the old %d", i, w.name, len(got), len(old))
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 {
+			t.Errorf("case %d (%s): directory holds %d entries, want 1", i, w.name, len(entries))
+		}
+	}
+}
+
 func TestInnerCheckpointed(t *testing.T) {
 	cases := []struct {
 		inner gorgonia.Solver
@@ -201,9 +253,8 @@ func TestInnerCheckpointed(t *testing.T) {
 // valid header and checksum, and requires an error or success without a
 // panic, and no change to the state on error.
 func FuzzLoad(f *testing.F) {
-	t := &testing.T{}
-	m, s := resumable(t)
-	m.train(t, s, 3)
+	m, s := resumable(f)
+	m.train(f, s, 3)
 	var buf bytes.Buffer
 	if err := s.Save(&buf); err != nil {
 		f.Fatal(err)

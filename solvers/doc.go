@@ -31,7 +31,11 @@
 // applies each proximal term with threshold η(t)·λ(t), re-applies the
 // masks and updates them when the sparsity schedule says so, measures the
 // signals, lets adaptive policies move, writes λ(t+1) into the
-// coefficient nodes, and records the metrics.
+// coefficient nodes, and records the metrics. This package's inner
+// solvers zero the gradients and weights of pruned entries inside their
+// own pass, which gives the same bits as the separate passes the wrapper
+// makes around any other solver. Without a Recorder or an adaptive
+// policy, the weight metrics are measured when Metrics is called.
 //
 // # Pruning
 //

@@ -94,6 +94,11 @@ var (
 	_ Checkpointer    = (*Adam)(nil)
 	_ Checkpointer    = (*AdamW)(nil)
 	_ Checkpointer    = (*SGD)(nil)
+
+	_ maskedStepper = (*SGD)(nil)
+	_ maskedStepper = (*Momentum)(nil)
+	_ maskedStepper = (*Adam)(nil)
+	_ maskedStepper = (*AdamW)(nil)
 )
 
 // moments holds per-parameter state: first and second moments for Adam,
@@ -260,6 +265,10 @@ func clampAndScale[T float](g []T, batch, clip float64) {
 
 // Step updates every parameter: w ← w − η·g, then zeros g.
 func (s *SGD) Step(model []gorgonia.ValueGrad) error {
+	return s.stepMasked(model, nil)
+}
+
+func (s *SGD) stepMasked(model []gorgonia.ValueGrad, keep [][]bool) error {
 	for i, n := range model {
 		if _, _, _, _, err := denseData(n, i); err != nil {
 			return err
@@ -268,65 +277,123 @@ func (s *SGD) Step(model []gorgonia.ValueGrad) error {
 	for i, n := range model {
 		w32, g32, w64, g64, _ := denseData(n, i)
 		if w32 != nil {
-			sgdStep(w32, g32, s.LearnRate, s.BatchSize, s.Clip)
+			sgdStep(w32, g32, maskOf(keep, i), s.LearnRate, s.BatchSize, s.Clip)
 		} else {
-			sgdStep(w64, g64, s.LearnRate, s.BatchSize, s.Clip)
+			sgdStep(w64, g64, maskOf(keep, i), s.LearnRate, s.BatchSize, s.Clip)
 		}
 	}
 	return nil
 }
 
-func sgdStep[T float](w, g []T, eta, batch, clip float64) {
+// maskedStepper is an inner solver that zeros the gradients and the
+// weights that keep rejects inside its own pass over the data, so that
+// the wrapper does not make two more passes. keep[i] is nil for a
+// parameter that is not pruned, and keep itself may be nil.
+type maskedStepper interface {
+	stepMasked(model []gorgonia.ValueGrad, keep [][]bool) error
+}
+
+func maskOf(keep [][]bool, i int) []bool {
+	if keep == nil {
+		return nil
+	}
+	return keep[i]
+}
+
+// maskChunk is the number of weights a masked step handles at a time:
+// masking the gradient, updating and masking the weights of one chunk
+// while it is in the L1 cache costs no extra pass over memory.
+const maskChunk = 1024
+
+// stepChunks runs update on w in chunks of maskChunk, zeroing the
+// gradient before and the weight after each chunk's update where keep
+// is false, or on all of w at once when keep is nil. The result equals
+// masking all of g, updating all of w and masking all of w, because
+// every update is elementwise.
+func stepChunks[T float](w, g []T, keep []bool, update func(lo, hi int)) {
+	if keep == nil {
+		update(0, len(w))
+		return
+	}
+	for lo := 0; lo < len(w); lo += maskChunk {
+		hi := min(lo+maskChunk, len(w))
+		applyMask(g[lo:hi], keep[lo:hi])
+		update(lo, hi)
+		applyMask(w[lo:hi], keep[lo:hi])
+	}
+}
+
+func sgdStep[T float](w, g []T, keep []bool, eta, batch, clip float64) {
 	clampAndScale(g, batch, clip)
 	negEta := T(-eta)
 	g = g[:len(w)]
-	for i := range w {
-		w[i] = w[i] + T(g[i]*negEta)
-		g[i] = 0
-	}
+	stepChunks(w, g, keep, func(lo, hi int) {
+		w, g := w[lo:hi], g[lo:hi]
+		g = g[:len(w)]
+		for i := range w {
+			w[i] = w[i] + T(g[i]*negEta)
+			g[i] = 0
+		}
+	})
 }
 
 // Step updates every parameter: v ← μ·v − η·g, w ← w + v, then zeros g.
 func (s *Momentum) Step(model []gorgonia.ValueGrad) error {
+	return s.stepMasked(model, nil)
+}
+
+func (s *Momentum) stepMasked(model []gorgonia.ValueGrad, keep [][]bool) error {
 	if err := s.state.prepare(model, false); err != nil {
 		return err
 	}
 	for i, n := range model {
 		w32, g32, w64, g64, _ := denseData(n, i)
 		if w32 != nil {
-			momentumStep(w32, g32, s.state.m32[i], s, s.Momentum)
+			momentumStep(w32, g32, s.state.m32[i], maskOf(keep, i), s)
 		} else {
-			momentumStep(w64, g64, s.state.m64[i], s, s.Momentum)
+			momentumStep(w64, g64, s.state.m64[i], maskOf(keep, i), s)
 		}
 	}
 	s.state.iter++
 	return nil
 }
 
-func momentumStep[T float](w, g, v []T, s *Momentum, mu float64) {
+func momentumStep[T float](w, g, v []T, keep []bool, s *Momentum) {
 	clampAndScale(g, s.BatchSize, s.Clip)
-	negEta, m := T(-s.LearnRate), T(mu)
+	negEta, m := T(-s.LearnRate), T(s.Momentum)
 	g, v = g[:len(w)], v[:len(w)]
-	for i := range w {
-		vi := T(v[i]*m) + T(g[i]*negEta)
-		v[i] = vi
-		w[i] = w[i] + vi
-		g[i] = 0
-	}
+	stepChunks(w, g, keep, func(lo, hi int) {
+		w, g, v := w[lo:hi], g[lo:hi], v[lo:hi]
+		g, v = g[:len(w)], v[:len(w)]
+		for i := range w {
+			vi := T(v[i]*m) + T(g[i]*negEta)
+			v[i] = vi
+			w[i] = w[i] + vi
+			g[i] = 0
+		}
+	})
 }
 
 // Step updates every parameter with Adam's rule and zeros its gradient.
 func (s *Adam) Step(model []gorgonia.ValueGrad) error {
-	return s.step(model, 0)
+	return s.step(model, nil, 0)
+}
+
+func (s *Adam) stepMasked(model []gorgonia.ValueGrad, keep [][]bool) error {
+	return s.step(model, keep, 0)
 }
 
 // Step scales every parameter by 1 − η·WeightDecay, takes an Adam step
 // and zeros its gradient.
 func (s *AdamW) Step(model []gorgonia.ValueGrad) error {
-	return s.step(model, s.WeightDecay)
+	return s.step(model, nil, s.WeightDecay)
 }
 
-func (s *Adam) step(model []gorgonia.ValueGrad, decay float64) error {
+func (s *AdamW) stepMasked(model []gorgonia.ValueGrad, keep [][]bool) error {
+	return s.step(model, keep, s.WeightDecay)
+}
+
+func (s *Adam) step(model []gorgonia.ValueGrad, keep [][]bool, decay float64) error {
 	if err := s.state.prepare(model, true); err != nil {
 		return err
 	}
@@ -334,9 +401,11 @@ func (s *Adam) step(model []gorgonia.ValueGrad, decay float64) error {
 	for i, n := range model {
 		w32, g32, w64, g64, _ := denseData(n, i)
 		if w32 != nil {
-			adamStep(w32, g32, s.state.m32[i], s.state.v32[i], s, s.state.iter, decay)
+			adamStep(w32, g32, s.state.m32[i], s.state.v32[i], maskOf(keep, i), s,
+				s.state.iter, decay)
 		} else {
-			adamStep(w64, g64, s.state.m64[i], s.state.v64[i], s, s.state.iter, decay)
+			adamStep(w64, g64, s.state.m64[i], s.state.v64[i], maskOf(keep, i), s,
+				s.state.iter, decay)
 		}
 	}
 	return nil
@@ -345,7 +414,7 @@ func (s *Adam) step(model []gorgonia.ValueGrad, decay float64) error {
 // adamStep follows the operation order of Gorgonia's AdamSolver on a
 // *tensor.Dense: m ← (1−β₁)·g + β₁·m, v ← (1−β₂)·g² + β₂·v,
 // w ← w + (m·c₁·(−η)) / (√(v·c₂) + ε) with cᵢ = 1/(1−βᵢᵗ).
-func adamStep[T float](w, g, m, v []T, s *Adam, iter int, decay float64) {
+func adamStep[T float](w, g, m, v []T, keep []bool, s *Adam, iter int, decay float64) {
 	clampAndScale(g, s.BatchSize, s.Clip)
 	correction1 := 1 - math.Pow(s.Beta1, float64(iter))
 	correction2 := 1 - math.Pow(s.Beta2, float64(iter))
@@ -353,23 +422,27 @@ func adamStep[T float](w, g, m, v []T, s *Adam, iter int, decay float64) {
 	omBeta1, omBeta2 := T(1)-T(s.Beta1), T(1)-T(s.Beta2)
 	c1, c2 := T(1)/T(correction1), T(1)/T(correction2)
 	eps, negEta := T(s.Eps), -T(s.LearnRate)
+	scale := T(1 - s.LearnRate*decay)
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-	if decay != 0 {
-		scale := T(1 - s.LearnRate*decay)
-		for i := range w {
-			w[i] = w[i] * scale
+	stepChunks(w, g, keep, func(lo, hi int) {
+		w, g, m, v := w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]
+		g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+		if decay != 0 {
+			for i := range w {
+				w[i] = w[i] * scale
+			}
 		}
-	}
-	for i := range w {
-		gi := g[i]
-		mi := T(gi*omBeta1) + T(m[i]*beta1)
-		vi := T(T(gi*gi)*omBeta2) + T(v[i]*beta2)
-		m[i], v[i] = mi, vi
-		den := T(math.Sqrt(float64(T(vi*c2)))) + eps
-		upd := T(T(mi*c1)*negEta) / den
-		w[i] = w[i] + upd
-		g[i] = 0
-	}
+		for i := range w {
+			gi := g[i]
+			mi := T(gi*omBeta1) + T(m[i]*beta1)
+			vi := T(T(gi*gi)*omBeta2) + T(v[i]*beta2)
+			m[i], v[i] = mi, vi
+			den := T(math.Sqrt(float64(T(vi*c2)))) + eps
+			upd := T(T(mi*c1)*negEta) / den
+			w[i] = w[i] + upd
+			g[i] = 0
+		}
+	})
 }
 
 func (s *Momentum) resetMoments(i int, reset []bool) { s.state.resetMoments(i, reset) }

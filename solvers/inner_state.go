@@ -31,7 +31,7 @@ func (s *Momentum) MarshalState() ([]byte, error) { return s.state.marshal(kindM
 
 // UnmarshalState restores the velocities; on error nothing changes.
 func (s *Momentum) UnmarshalState(data []byte) error {
-	return s.state.unmarshal(kindMomentum, data)
+	return s.state.unmarshal(kindMomentum, false, data)
 }
 
 // MarshalState encodes the step count and the moments.
@@ -39,7 +39,9 @@ func (s *Adam) MarshalState() ([]byte, error) { return s.state.marshal(kindAdam)
 
 // UnmarshalState restores the step count and the moments; on error
 // nothing changes.
-func (s *Adam) UnmarshalState(data []byte) error { return s.state.unmarshal(kindAdam, data) }
+func (s *Adam) UnmarshalState(data []byte) error {
+	return s.state.unmarshal(kindAdam, true, data)
+}
 
 func (st *moments) marshal(kind string) []byte {
 	var e encoder
@@ -60,7 +62,10 @@ func (st *moments) marshal(kind string) []byte {
 	return e.b
 }
 
-func (st *moments) unmarshal(kind string, data []byte) error {
+// unmarshal restores state written by marshal for a solver of this kind,
+// which keeps second moments when two is set. It rejects state whose
+// moments do not pair up, so that a later step cannot index past them.
+func (st *moments) unmarshal(kind string, two bool, data []byte) error {
 	d := &decoder{b: data}
 	if k := d.str(); d.err == nil && k != kind {
 		return errors.Errorf("solvers: %s: state of a %q solver", kind, k)
@@ -68,6 +73,10 @@ func (st *moments) unmarshal(kind string, data []byte) error {
 	var next moments
 	next.iter = d.int()
 	next.two = d.bool()
+	if d.err == nil && next.two != two {
+		return errors.Errorf("solvers: %s: state has second moments: %v, want %v",
+			kind, next.two, two)
+	}
 	n := d.count(8)
 	next.dtype = make([]dtypeKind, n)
 	next.m32, next.v32 = make([][]float32, n), make([][]float32, n)
@@ -82,6 +91,16 @@ func (st *moments) unmarshal(kind string, data []byte) error {
 		default:
 			return errors.Errorf("solvers: %s: unknown type %d in state", kind, next.dtype[i])
 		}
+		first := len(next.m32[i]) + len(next.m64[i])
+		second := len(next.v32[i]) + len(next.v64[i])
+		if d.err == nil && ((two && second != first) || (!two && second != 0)) {
+			return errors.Errorf("solvers: %s: parameter %d has %d first and %d second "+
+				"moments in the state", kind, i, first, second)
+		}
+	}
+	if d.err == nil && (next.iter < 0 || len(d.b) != 0) {
+		return errors.Errorf("solvers: %s: state has step %d and %d bytes after it",
+			kind, next.iter, len(d.b))
 	}
 	if d.err != nil {
 		return d.err

@@ -6,6 +6,9 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/regsched/regsched/graphs"
+	"github.com/regsched/regsched/ops"
 )
 
 func bitsEqual(a, b []float64) int {
@@ -114,6 +117,70 @@ func TestInnerSolverZerosGradients(t *testing.T) {
 			for j, v := range g.(*tensor.Dense).Float32s() {
 				if v != 0 {
 					t.Fatalf("solver %d: gradient %s[%d] = %v after Step, want 0", i, p.Name(), j, v)
+				}
+			}
+		}
+	}
+}
+
+// upDown is a sparsity target that rises to 0.6 at step 15 and falls to
+// 0.2 at step 30, so that pruned weights come back with the moments they
+// kept while pruned.
+type upDown struct{}
+
+func (upDown) At(t int) float64 {
+	if t <= 15 {
+		return 0.6 * float64(t) / 15
+	}
+	return max(0.2, 0.6-0.4*float64(t-15)/15)
+}
+
+// TestWrappedInnerSolversMatchGorgonia runs the wrapper with pruning, an
+// L1 and a group lasso prox around Gorgonia's solver and around this
+// package's, which masks inside its own pass, and requires the same bits
+// in every weight after every step. Weights pruned and brought back make
+// a difference in the moments of pruned weights visible.
+func TestWrappedInnerSolversMatchGorgonia(t *testing.T) {
+	cases := []struct {
+		name string
+		gorg func() gorgonia.Solver
+		ours func() gorgonia.Solver
+	}{
+		{"sgd", func() gorgonia.Solver { return gorgonia.NewVanillaSolver() },
+			func() gorgonia.Solver { return NewSGD() }},
+		{"momentum", func() gorgonia.Solver { return gorgonia.NewMomentum() },
+			func() gorgonia.Solver { return NewMomentum() }},
+		{"adam", func() gorgonia.Solver { return gorgonia.NewAdamSolver() },
+			func() gorgonia.Solver { return NewAdam() }},
+	}
+	wrap := func(m *model, inner gorgonia.Solver) *Solver {
+		reg := graphs.NewRegularizer(m.g)
+		if err := reg.Add(m.w1, ops.L1{}, constant(0.05)); err != nil {
+			t.Fatal(err)
+		}
+		if err := reg.Add(m.w2, ops.GroupLasso{Axis: 1}, constant(0.05),
+			graphs.WithMode(graphs.Proximal)); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Wrap(inner, WithLearnRate(0.02), WithRegularizer(reg),
+			WithPruning(m.w1, Magnitude{}, upDown{}, UpdateEvery(3)),
+			WithPruning(m.w2, Magnitude{}, ramp{to: 0.5, end: 20}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for i, c := range cases {
+		a, b := newModel(t, tensor.Float32, 13), newModel(t, tensor.Float32, 13)
+		sa, sb := wrap(a, c.gorg()), wrap(b, c.ours())
+		for step := 0; step < 40; step++ {
+			a.train(t, sa, 1)
+			b.train(t, sb, 1)
+			for p := range a.params {
+				wa, wb := float64s(a.params[p]), float64s(b.params[p])
+				if j := bitsEqual(wa, wb); j >= 0 {
+					t.Fatalf("case %d %s: step %d: %s[%d] = %v, with Gorgonia's solver %v",
+						i, c.name, step, a.params[p].Name(), j, wb[j], wa[j])
 				}
 			}
 		}

@@ -42,11 +42,17 @@ func firstNonFinite[T float](g []T, keep []bool) (int, float64) {
 	return -1, (s0 + s1) + (s2 + s3)
 }
 
-// applyMask sets w[i] to +0 wherever keep[i] is false, without branches.
+// applyMask sets w[i] to +0 wherever keep[i] is false, without branches,
+// with AVX2 for float32 where available.
 func applyMask[T float](w []T, keep []bool) {
 	keep = keep[:len(w)]
 	switch w := any(w).(type) {
 	case []float32:
+		if useAVX2 && len(w) >= 8 {
+			n := len(w) &^ 7
+			maskAVX2(w[:n], keep[:n])
+			w, keep = w[n:], keep[n:]
+		}
 		for i, v := range w {
 			w[i] = math.Float32frombits(math.Float32bits(v) & -uint32(boolToUint8(keep[i])))
 		}
@@ -60,8 +66,8 @@ func applyMask[T float](w []T, keep []bool) {
 // softThreshold32 replaces w by its L1 proximal point
 // sign(w)·max(|w|−t, 0), computed in float32 as w − clamp(w, −t, t), and
 // sets to +0 the entries keep rejects (keep may be nil). Entries shrunk to
-// zero are +0 as well. It is branch-free, so its speed does not depend on
-// the mask, and does one pass over w and keep.
+// zero are +0 as well. It uses AVX2 where available, which gives the same
+// bits as softThreshold, and does one pass over w and keep.
 func softThreshold32(w []float32, t float32, keep []bool) {
 	if useAVX2 && len(w) >= 8 {
 		n := len(w) &^ 7
@@ -73,21 +79,13 @@ func softThreshold32(w []float32, t float32, keep []bool) {
 		}
 		w = w[n:]
 	}
-	if keep == nil {
-		for i, v := range w {
-			w[i] = v - min(max(v, -t), t)
-		}
-		return
-	}
-	keep = keep[:len(w)]
-	for i, v := range w {
-		r := v - min(max(v, -t), t)
-		w[i] = math.Float32frombits(math.Float32bits(r) & -uint32(boolToUint8(keep[i])))
-	}
+	softThreshold(w, t, keep)
 }
 
-// softThreshold64 is softThreshold32 for float64.
-func softThreshold64(w []float64, t float64, keep []bool) {
+// softThreshold is the portable form of softThreshold32, for float32 and
+// float64. The clamp follows Go's min and max, so w = −0 gives +0 for
+// every t ≥ 0.
+func softThreshold[T float](w []T, t T, keep []bool) {
 	if keep == nil {
 		for i, v := range w {
 			w[i] = v - min(max(v, -t), t)
@@ -97,7 +95,10 @@ func softThreshold64(w []float64, t float64, keep []bool) {
 	keep = keep[:len(w)]
 	for i, v := range w {
 		r := v - min(max(v, -t), t)
-		w[i] = math.Float64frombits(math.Float64bits(r) & -uint64(boolToUint8(keep[i])))
+		if !keep[i] {
+			r = 0
+		}
+		w[i] = r
 	}
 }
 

@@ -6,6 +6,11 @@ package solvers
 //go:noescape
 func softThresholdAVX2(w []float32, keep []bool, t float32, masked bool)
 
+// maskAVX2 runs applyMask on the first len(w)/8·8 entries with AVX2.
+//
+//go:noescape
+func maskAVX2(w []float32, keep []bool)
+
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 

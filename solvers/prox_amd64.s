@@ -2,6 +2,11 @@
 
 // func softThresholdAVX2(w []float32, keep []bool, t float32, masked bool)
 // Processes len(w)/8*8 elements: w ← (w − clamp(w, −t, t)) & keep.
+// The clamp is max(−t, w) then min(t, ·) with w as the second source:
+// MAXPS and MINPS return the second source when both inputs are zeros of
+// either sign or one is NaN, so clamp(±0) is the input zero itself and a
+// NaN passes through, and w − clamp(w) is +0 for w = −0 even at t = 0, as
+// in the Go path.
 TEXT ·softThresholdAVX2(SB), NOSPLIT, $0-53
 	MOVQ w_base+0(FP), DI
 	MOVQ w_len+8(FP), CX
@@ -18,8 +23,8 @@ TEXT ·softThresholdAVX2(SB), NOSPLIT, $0-53
 
 masked:
 	VMOVUPS (DI), Y0
-	VMAXPS Y2, Y0, Y3
-	VMINPS Y1, Y3, Y3
+	VMAXPS Y0, Y2, Y3
+	VMINPS Y3, Y1, Y3
 	VSUBPS Y3, Y0, Y0
 	VPMOVZXBD (SI), Y4
 	VPSUBD Y4, Y5, Y4
@@ -33,8 +38,8 @@ masked:
 
 plain:
 	VMOVUPS (DI), Y0
-	VMAXPS Y2, Y0, Y3
-	VMINPS Y1, Y3, Y3
+	VMAXPS Y0, Y2, Y3
+	VMINPS Y3, Y1, Y3
 	VSUBPS Y3, Y0, Y0
 	VMOVUPS Y0, (DI)
 	ADDQ $32, DI
@@ -42,6 +47,30 @@ plain:
 	JNZ plain
 
 done:
+	VZEROUPPER
+	RET
+
+// func maskAVX2(w []float32, keep []bool)
+// Processes len(w)/8*8 elements: w ← w & keep, so rejected entries are +0.
+TEXT ·maskAVX2(SB), NOSPLIT, $0-48
+	MOVQ w_base+0(FP), DI
+	MOVQ w_len+8(FP), CX
+	MOVQ keep_base+24(FP), SI
+	VPXOR Y5, Y5, Y5
+	SHRQ $3, CX
+	JZ mdone
+
+mloop:
+	VPMOVZXBD (SI), Y4
+	VPSUBD Y4, Y5, Y4
+	VANDPS (DI), Y4, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $8, SI
+	DECQ CX
+	JNZ mloop
+
+mdone:
 	VZEROUPPER
 	RET
 
@@ -67,6 +96,8 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 // func sumSquaresAVX2(g []float32, keep []bool, masked bool) (sum float64, finite bool)
 // Sums g² in float64 over the first len(g)/8·8 entries, skipping those
 // keep rejects when masked; finite is false if any entry is NaN or ±Inf.
+// Blocks of 8 alternate between two pairs of accumulators (Y6, Y7 and
+// Y9, Y10), so that consecutive additions do not wait on each other.
 TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-65
 	MOVQ g_base+0(FP), DI
 	MOVQ g_len+8(FP), CX
@@ -74,6 +105,8 @@ TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-65
 	MOVBLZX masked+48(FP), DX
 	VXORPD Y6, Y6, Y6
 	VXORPD Y7, Y7, Y7
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
 	VXORPS Y8, Y8, Y8
 	VPXOR Y5, Y5, Y5
 	SHRQ $3, CX
@@ -100,9 +133,33 @@ sqnomask:
 	VADDPD Y2, Y7, Y7
 	ADDQ $32, DI
 	DECQ CX
+	JZ sqdone
+
+	VMOVUPS (DI), Y0
+	VSUBPS Y0, Y0, Y3
+	VORPS Y3, Y8, Y8
+	TESTQ DX, DX
+	JZ sqnomask2
+	VPMOVZXBD (SI), Y4
+	VPSUBD Y4, Y5, Y4
+	VANDPS Y4, Y0, Y0
+	ADDQ $8, SI
+
+sqnomask2:
+	VCVTPS2PD X0, Y1
+	VEXTRACTF128 $1, Y0, X2
+	VCVTPS2PD X2, Y2
+	VMULPD Y1, Y1, Y1
+	VMULPD Y2, Y2, Y2
+	VADDPD Y1, Y9, Y9
+	VADDPD Y2, Y10, Y10
+	ADDQ $32, DI
+	DECQ CX
 	JNZ sqloop
 
 sqdone:
+	VADDPD Y9, Y6, Y6
+	VADDPD Y10, Y7, Y7
 	VADDPD Y7, Y6, Y6
 	VEXTRACTF128 $1, Y6, X7
 	VADDPD X7, X6, X6

@@ -20,7 +20,7 @@ func TestSoftThresholdDefinition(t *testing.T) {
 	keep := []bool{true, true, true, true, true, true, true, false}
 	want := []float64{2, -2, 0, 0, 0, 0, 0, 0}
 	w64 := append([]float64(nil), w...)
-	softThreshold64(w64, 1, keep)
+	softThreshold(w64, 1, keep)
 	w32 := make([]float32, len(w))
 	for i, v := range w {
 		w32[i] = float32(v)
@@ -367,83 +367,143 @@ func TestSignalsReachPolicies(t *testing.T) {
 }
 
 func TestStepDoesNotAllocate(t *testing.T) {
-	m := newModel(t, tensor.Float32, 51)
-	s, err := Wrap(NewAdam(), WithLearnRate(0.01),
-		WithPruning(m.w1, Magnitude{}, ramp{to: 0.8, end: 1000}, UpdateEvery(100)),
-		WithPruning(m.w2, Magnitude{}, constant(0.5)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.train(t, s, 2)
-	vgs := gorgonia.NodesToValueGrads(m.params)
-	grads := make([][]float32, len(m.params))
-	for i, p := range m.params {
-		g, _ := p.Grad()
-		grads[i] = make([]float32, g.(*tensor.Dense).Size())
-		for j := range grads[i] {
-			grads[i][j] = float32(j%7) - 3
+	// Without a Recorder Metrics measures the weights on demand; with one
+	// Step measures them in its fused passes.
+	for ci, rec := range []Recorder{nil, &keepLast{}} {
+		m := newModel(t, tensor.Float32, 51)
+		opts := []Option{WithLearnRate(0.01),
+			WithPruning(m.w1, Magnitude{}, ramp{to: 0.8, end: 1000}, UpdateEvery(100)),
+			WithPruning(m.w2, Magnitude{}, constant(0.5))}
+		if rec != nil {
+			opts = append(opts, WithRecorder(rec))
 		}
-	}
-	allocs := testing.AllocsPerRun(50, func() {
-		for i, p := range m.params {
-			g, _ := p.Grad()
-			copy(g.(*tensor.Dense).Float32s(), grads[i])
-		}
-		if err := s.Step(vgs); err != nil {
+		s, err := Wrap(NewAdam(), opts...)
+		if err != nil {
 			t.Fatal(err)
 		}
-	})
-	if allocs != 0 {
-		t.Errorf("Step allocates %v times per call between mask updates, want 0", allocs)
+		m.train(t, s, 2)
+		vgs := gorgonia.NodesToValueGrads(m.params)
+		grads := make([][]float32, len(m.params))
+		for i, p := range m.params {
+			g, _ := p.Grad()
+			grads[i] = make([]float32, g.(*tensor.Dense).Size())
+			for j := range grads[i] {
+				grads[i][j] = float32(j%7) - 3
+			}
+		}
+		allocs := testing.AllocsPerRun(50, func() {
+			for i, p := range m.params {
+				g, _ := p.Grad()
+				copy(g.(*tensor.Dense).Float32s(), grads[i])
+			}
+			if err := s.Step(vgs); err != nil {
+				t.Fatal(err)
+			}
+			if s.Metrics() == nil {
+				t.Fatal("no metrics after a step")
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("case %d: Step and Metrics allocate %v times per call between mask "+
+				"updates, want 0", ci, allocs)
+		}
 	}
 }
 
+// edgeFloat32s returns n weights drawn from values around the threshold t
+// and from edge cases: ±0, ±t, the neighbours of ±t, subnormals, the
+// largest finite values and ±Inf. None is NaN.
+func edgeFloat32s(r *rand.Rand, n int, t float32) []float32 {
+	edges := []float32{0, float32(math.Copysign(0, -1)), t, -t,
+		math.Nextafter32(t, 0), -math.Nextafter32(t, 0),
+		math.Nextafter32(t, float32(math.Inf(1))), -math.Nextafter32(t, float32(math.Inf(1))),
+		math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+		math.MaxFloat32, -math.MaxFloat32, float32(math.Inf(1)), float32(math.Inf(-1))}
+	w := make([]float32, n)
+	for i := range w {
+		if r.IntN(2) == 0 {
+			w[i] = edges[r.IntN(len(edges))]
+		} else {
+			w[i] = float32(r.NormFloat64())
+		}
+	}
+	return w
+}
+
 // TestSoftThresholdVectorMatchesScalar compares softThreshold32, which
-// uses AVX2 where available, bit for bit with the definition evaluated
-// one weight at a time, on every length up to 40 and on values at ±t.
+// uses AVX2 where available, bit for bit with the portable softThreshold
+// and with the definition sign(w)·max(|w|−t, 0) (+0 where it is zero or
+// masked), on every length up to 67, with and without a mask, at
+// thresholds 0, a subnormal, 0.5 and near the largest float32.
 func TestSoftThresholdVectorMatchesScalar(t *testing.T) {
-	const thr = 0.5
+	if !useAVX2 {
+		t.Log("no AVX2: softThreshold32 runs the portable path only")
+	}
 	r := rand.New(rand.NewPCG(8, 9))
-	for n := 0; n <= 40; n++ {
-		for _, masked := range []bool{false, true} {
-			w := make([]float32, n)
-			var keep []bool
-			if masked {
-				keep = make([]bool, n)
-			}
-			for i := range w {
-				switch r.IntN(5) {
-				case 0:
-					w[i] = thr
-				case 1:
-					w[i] = -thr
-				case 2:
-					w[i] = float32(math.Copysign(0, -1))
-				default:
-					w[i] = float32(r.NormFloat64())
-				}
+	thresholds := []float32{0, math.SmallestNonzeroFloat32, 0.5, math.MaxFloat32 / 2}
+	for ti, thr := range thresholds {
+		for n := 0; n <= 67; n++ {
+			for _, masked := range []bool{false, true} {
+				w := edgeFloat32s(r, n, thr)
+				var keep []bool
 				if masked {
-					keep[i] = r.IntN(2) == 0
+					keep = make([]bool, n)
+					for i := range keep {
+						keep[i] = r.IntN(2) == 0
+					}
+				}
+				want := make([]float32, n)
+				for i, v := range w {
+					switch {
+					case masked && !keep[i]:
+						want[i] = 0
+					case v > thr:
+						want[i] = v - thr
+					case v < -thr:
+						want[i] = v + thr
+					default:
+						want[i] = 0
+					}
+				}
+				portable := append([]float32(nil), w...)
+				softThreshold(portable, thr, keep)
+				got := append([]float32(nil), w...)
+				softThreshold32(got, thr, keep)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(portable[i]) {
+						t.Fatalf("threshold %d n=%d masked=%v: index %d (w=%v) is %v, portable path gives %v",
+							ti, n, masked, i, w[i], got[i], portable[i])
+					}
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("threshold %d n=%d masked=%v: index %d (w=%v) is %v, definition gives %v",
+							ti, n, masked, i, w[i], got[i], want[i])
+					}
 				}
 			}
-			want := make([]float32, n)
-			for i, v := range w {
-				switch {
-				case masked && !keep[i]:
-					want[i] = 0
-				case v > thr:
-					want[i] = v - thr
-				case v < -thr:
-					want[i] = v + thr
-				default:
-					want[i] = 0
-				}
+		}
+	}
+}
+
+// TestApplyMaskVectorMatchesScalar compares applyMask on float32, which
+// uses AVX2 where available, bit for bit with the definition: kept
+// entries unchanged (−0 stays −0), rejected ones +0.
+func TestApplyMaskVectorMatchesScalar(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	for n := 0; n <= 67; n++ {
+		w := edgeFloat32s(r, n, 1)
+		keep := make([]bool, n)
+		for i := range keep {
+			keep[i] = r.IntN(2) == 0
+		}
+		got := append([]float32(nil), w...)
+		applyMask(got, keep)
+		for i := range got {
+			want := w[i]
+			if !keep[i] {
+				want = 0
 			}
-			softThreshold32(w, thr, keep)
-			for i := range w {
-				if math.Float32bits(w[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("n=%d masked=%v: index %d is %v, want %v", n, masked, i, w[i], want[i])
-				}
+			if math.Float32bits(got[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: index %d (w=%v, keep=%v) is %v, want %v", n, i, w[i], keep[i], got[i], want)
 			}
 		}
 	}

@@ -105,14 +105,23 @@ type Solver struct {
 	dtype   dtypeKind
 	metrics Metrics
 
+	// eager is set when a Recorder or an adaptive policy reads the weight
+	// metrics at every step; otherwise Metrics measures them on demand.
+	eager           bool
+	weightsMeasured bool
+
 	signals  map[string]float64
 	observed []string
 	adaptive []schedules.Adaptive
 	owners   []string // per adaptive schedule, the names of what it scales
 
-	// Per-step buffers sized by bind.
-	absSum, sqSum []float64
-	fusedMasked   []bool
+	// Per-step buffers sized by bind, one entry per parameter.
+	zeros         []int     // weights exactly 0
+	absSum, sqSum []float64 // Σ|w| and Σw²
+	haveStats     []bool    // zeros, absSum and sqSum are measured this step
+	masked        []bool    // the mask holds after the inner and proximal steps
+	keeps         [][]bool  // masks passed to the inner step; nil where none
+
 }
 
 var _ gorgonia.Solver = (*Solver)(nil)
@@ -170,6 +179,7 @@ func Wrap(inner gorgonia.Solver, opts ...Option) (*Solver, error) {
 		return nil, err
 	}
 	s.collectAdaptive()
+	s.eager = s.recorder != nil || len(s.adaptive) > 0
 	if s.etaSet {
 		if !canSetLearnRate(inner) {
 			return nil, errors.Errorf("solvers: Wrap: cannot set the learning rate of %T; "+

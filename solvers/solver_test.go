@@ -1,8 +1,11 @@
 package solvers
 
 import (
+	"bytes"
+	"cmp"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -240,6 +243,62 @@ func TestSelectSmallestMatchesSort(t *testing.T) {
 	}
 }
 
+// TestSelectSmallestLargeMatchesSort covers the sampled path (n ≥
+// sampledMin): random scores, few distinct values, sorted and reversed
+// input, and input whose sample points mislead the bracket, which sends
+// the selection to its fallback.
+func TestSelectSmallestLargeMatchesSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const n = 3*sampledMin + 7
+	inputs := map[string]func(i int) float64{
+		"random":   func(int) float64 { return r.NormFloat64() },
+		"ties":     func(int) float64 { return float64(r.IntN(5)) },
+		"sorted":   func(i int) float64 { return float64(i) },
+		"reversed": func(i int) float64 { return float64(n - i) },
+		"-inf and ties": func(i int) float64 {
+			if i%3 == 0 {
+				return math.Inf(-1)
+			}
+			return float64(i % 4)
+		},
+		"misleading sample": func(i int) float64 {
+			// Every sampled index holds 0 and every other one 1, so the
+			// bracket [0, 0] holds too few scores for most ranks.
+			for j := 0; j < sampleSize; j++ {
+				if int(uint64(j)*uint64(n)/sampleSize) == i {
+					return 0
+				}
+			}
+			return 1 + float64(i%3)
+		},
+	}
+	for name, gen := range inputs {
+		scores := make([]float64, n)
+		for i := range scores {
+			scores[i] = gen(i)
+		}
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
+		for _, k := range []int{1, n / 10, n / 2, 9 * n / 10, n - 1} {
+			got := make([]bool, n)
+			SelectSmallest(scores, k, make([]float64, n), got)
+			want := make([]bool, n)
+			for _, i := range order[:k] {
+				want[i] = true
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s, k=%d: index %d (score %v) selected %v, want %v",
+						name, k, i, scores[i], got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 func sortStable(order []int, scores []float64) {
 	for i := 1; i < len(order); i++ {
 		for j := i; j > 0 && scores[order[j]] < scores[order[j-1]]; j-- {
@@ -286,6 +345,10 @@ func TestNaNGradientChangesNothing(t *testing.T) {
 	m.train(t, s, 3)
 	before := [][]float64{float64s(m.w1), float64s(m.b), float64s(m.w2)}
 	steps := s.Steps()
+	var saved bytes.Buffer
+	if err := s.Save(&saved); err != nil {
+		t.Fatal(err)
+	}
 
 	m.forward(t)
 	g, _ := m.w2.Grad()
@@ -304,6 +367,13 @@ func TestNaNGradientChangesNothing(t *testing.T) {
 	}
 	if s.Steps() != steps {
 		t.Errorf("Steps() = %d after a failed step, want %d", s.Steps(), steps)
+	}
+	var afterSave bytes.Buffer
+	if err := s.Save(&afterSave); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(saved.Bytes(), afterSave.Bytes()) {
+		t.Error("a failed step changed the saved state")
 	}
 }
 

@@ -102,27 +102,22 @@ func (s *Solver) Step(model []gorgonia.ValueGrad) error {
 
 	// Nothing has changed up to here.
 	s.captureScores()
-	s.maskGradients()
-
 	if s.etaSched != nil {
 		setLearnRate(s.inner, eta)
 	}
-	if err := s.inner.Step(model); err != nil {
-		return errors.Wrap(err, "solvers: Step: inner solver")
+	masked := s.masked
+	clear(masked)
+	clear(s.haveStats)
+	if err := s.innerStep(model); err != nil {
+		return err
 	}
 
-	masked, err := s.proxStep(eta)
-	if err != nil {
+	if err := s.proxStep(eta); err != nil {
 		return err
 	}
 	for i := range s.params {
-		p := &s.params[i]
-		if p.keep != nil && !masked[i] {
-			if p.w32 != nil {
-				applyMask(p.w32, p.keep)
-			} else {
-				applyMask(p.w64, p.keep)
-			}
+		if s.params[i].keep != nil && !masked[i] {
+			s.maskWithStats(i)
 		}
 	}
 	s.accumulateMovement()
@@ -345,26 +340,47 @@ func (s *Solver) checkParam(p *param) error {
 	return nil
 }
 
-// maskGradients zeros the gradients of pruned weights.
-func (s *Solver) maskGradients() {
+// innerStep runs the inner solver with the gradients of pruned weights
+// zeroed. An inner solver of this package zeros them, and the pruned
+// weights after its update, in its own pass. For any other solver the
+// gradients are zeroed before it runs, and the weights after the
+// proximal step.
+func (s *Solver) innerStep(model []gorgonia.ValueGrad) error {
+	keeps := s.keeps
 	for i := range s.params {
 		p := &s.params[i]
-		if p.keep == nil || !p.layer.masked() {
-			continue
-		}
-		if p.g32 != nil {
-			applyMask(p.g32, p.keep)
-		} else {
-			applyMask(p.g64, p.keep)
+		keeps[i] = nil
+		if p.keep != nil && p.layer.masked() {
+			keeps[i] = p.keep
 		}
 	}
+	var err error
+	if ms, ok := s.inner.(maskedStepper); ok {
+		err = ms.stepMasked(model, keeps)
+		for i, k := range keeps {
+			s.masked[i] = k != nil
+		}
+	} else {
+		for i, k := range keeps {
+			if k == nil {
+				continue
+			}
+			if p := &s.params[i]; p.g32 != nil {
+				applyMask(p.g32, k)
+			} else {
+				applyMask(p.g64, k)
+			}
+		}
+		err = s.inner.Step(model)
+	}
+	return errors.Wrap(err, "solvers: Step: inner solver")
 }
 
-// proxStep applies every proximal term and reports which parameters had
-// their mask applied by the fused L1 kernel.
-func (s *Solver) proxStep(eta float64) ([]bool, error) {
-	masked := s.fusedMasked
-	clear(masked)
+// proxStep applies every proximal term and records in s.masked which
+// parameters keep their mask afterwards. The fused L1 pass applies the
+// mask and measures the weights while each chunk is in cache. Any other
+// prox may move pruned weights, so the mask is applied again after it.
+func (s *Solver) proxStep(eta float64) error {
 	for i := range s.terms {
 		t := &s.terms[i]
 		if t.prox == nil {
@@ -373,73 +389,166 @@ func (s *Solver) proxStep(eta float64) ([]bool, error) {
 		p := &s.params[t.param]
 		thr := eta * t.lambda
 		if t.isL1 {
-			if p.w32 != nil {
-				softThreshold32(p.w32, float32(thr), p.keep)
-			} else {
-				softThreshold64(p.w64, thr, p.keep)
-			}
-			masked[t.param] = true
+			s.proxL1WithStats(t.param, thr)
+			s.masked[t.param] = true
 			continue
 		}
 		if thr == 0 {
 			continue
 		}
-		if err := t.prox.Prox(p.dense, thr); err != nil {
-			return nil, errors.Wrapf(err, "solvers: Step: prox of term %q", t.entry.Name)
+		// The prox reads pruned weights as 0, whichever path masked them.
+		if p.keep != nil && !s.masked[t.param] {
+			if p.w32 != nil {
+				applyMask(p.w32, p.keep)
+			} else {
+				applyMask(p.w64, p.keep)
+			}
 		}
-		masked[t.param] = false
+		if err := t.prox.Prox(p.dense, thr); err != nil {
+			return errors.Wrapf(err, "solvers: Step: prox of term %q", t.entry.Name)
+		}
+		s.masked[t.param] = false
+		s.haveStats[t.param] = false
 	}
-	return masked, nil
+	return nil
 }
 
-// measure fills the metrics and the signals of step t.
+// statsChunk is the number of weights a fused pass handles at a time, so
+// that measuring them after the update reads the L1 cache, not memory.
+const statsChunk = 2048
+
+// proxL1WithStats applies the L1 prox with threshold thr and the mask to
+// parameter i and, when the metrics are measured at every step, stores
+// its weight statistics.
+func (s *Solver) proxL1WithStats(i int, thr float64) {
+	p := &s.params[i]
+	var zeros int
+	var abs, sq float64
+	for lo := 0; lo < p.size; lo += statsChunk {
+		hi := min(lo+statsChunk, p.size)
+		var keep []bool
+		if p.keep != nil {
+			keep = p.keep[lo:hi]
+		}
+		var z int
+		var a, q float64
+		if p.w32 != nil {
+			softThreshold32(p.w32[lo:hi], float32(thr), keep)
+			if s.eager {
+				z, a, q = weightStats32(p.w32[lo:hi])
+			}
+		} else {
+			softThreshold(p.w64[lo:hi], thr, keep)
+			if s.eager {
+				z, a, q = weightStats(p.w64[lo:hi])
+			}
+		}
+		zeros, abs, sq = zeros+z, abs+a, sq+q
+	}
+	s.zeros[i], s.absSum[i], s.sqSum[i], s.haveStats[i] = zeros, abs, sq, s.eager
+}
+
+// maskWithStats applies the mask of parameter i and, when the metrics are
+// measured at every step, stores its weight statistics.
+func (s *Solver) maskWithStats(i int) {
+	p := &s.params[i]
+	var zeros int
+	var abs, sq float64
+	for lo := 0; lo < p.size; lo += statsChunk {
+		hi := min(lo+statsChunk, p.size)
+		var z int
+		var a, q float64
+		if p.w32 != nil {
+			applyMask(p.w32[lo:hi], p.keep[lo:hi])
+			if s.eager {
+				z, a, q = weightStats32(p.w32[lo:hi])
+			}
+		} else {
+			applyMask(p.w64[lo:hi], p.keep[lo:hi])
+			if s.eager {
+				z, a, q = weightStats(p.w64[lo:hi])
+			}
+		}
+		zeros, abs, sq = zeros+z, abs+a, sq+q
+	}
+	s.zeros[i], s.absSum[i], s.sqSum[i], s.haveStats[i] = zeros, abs, sq, s.eager
+}
+
+// measure fills the metrics and the signals of step t. The weight
+// statistics are measured now when a Recorder or an adaptive policy needs
+// them at every step, and otherwise when Metrics is called.
 func (s *Solver) measure(t int, eta float64, updated bool, flips int) {
 	m := &s.metrics
 	m.Step, m.MaskUpdated, m.Flips = t, updated, flips
 	if s.etaSet {
 		m.LearnRate = eta
 	}
-	var zeros, size int
-	var wsq, gsq float64
+	var gsq float64
 	for i := range s.params {
 		p := &s.params[i]
 		pm := &m.Params[i]
-		var z int
-		var abs, sq float64
-		switch {
-		case p.w32 != nil:
-			z, abs, sq = weightStats32(p.w32)
-		case p.w64 != nil:
-			z, abs, sq = weightStats(p.w64)
-		default:
-			z, abs, sq = scalarStats(p.vg.Value())
-		}
-		s.absSum[i], s.sqSum[i] = abs, sq
-		pm.Size, pm.Zeros = p.size, z
-		pm.Sparsity = float64(z) / float64(p.size)
-		pm.WeightNorm, pm.GradNorm = math.Sqrt(sq), math.Sqrt(p.gradSq)
+		pm.GradNorm = math.Sqrt(p.gradSq)
 		if p.group != nil {
 			pm.Target = p.group.pendingTarget
 			pm.Flips = p.layer.flips
 		}
+		gsq += p.gradSq
+	}
+	m.GradNorm = math.Sqrt(gsq)
+	s.signals["grad_norm"] = m.GradNorm
+	for i := range s.terms {
+		m.Terms[i].Lambda = s.terms[i].lambda
+	}
+
+	s.weightsMeasured = false
+	if updated {
+		clear(s.haveStats) // the fused passes ran before the mask update
+	}
+	if s.eager {
+		s.measureWeights()
+	}
+}
+
+// measureWeights fills the metrics and signals that depend on the
+// weights: zeros, sparsity and norms per parameter and overall, and the
+// value of every term.
+func (s *Solver) measureWeights() {
+	m := &s.metrics
+	var zeros, size int
+	var wsq float64
+	for i := range s.params {
+		p := &s.params[i]
+		pm := &m.Params[i]
+		if !s.haveStats[i] {
+			switch {
+			case p.w32 != nil:
+				s.zeros[i], s.absSum[i], s.sqSum[i] = weightStats32(p.w32)
+			case p.w64 != nil:
+				s.zeros[i], s.absSum[i], s.sqSum[i] = weightStats(p.w64)
+			default:
+				s.zeros[i], s.absSum[i], s.sqSum[i] = scalarStats(p.vg.Value())
+			}
+			s.haveStats[i] = true
+		}
+		z, sq := s.zeros[i], s.sqSum[i]
+		pm.Size, pm.Zeros = p.size, z
+		pm.Sparsity = float64(z) / float64(p.size)
+		pm.WeightNorm = math.Sqrt(sq)
 		zeros += z
 		size += p.size
 		wsq += sq
-		gsq += p.gradSq
 		s.signals[p.key] = pm.Sparsity
 	}
 	m.Sparsity = float64(zeros) / float64(size)
-	m.WeightNorm, m.GradNorm = math.Sqrt(wsq), math.Sqrt(gsq)
+	m.WeightNorm = math.Sqrt(wsq)
 	s.signals["sparsity"] = m.Sparsity
-	s.signals["grad_norm"] = m.GradNorm
 
 	for i := range s.terms {
 		t := &s.terms[i]
-		tm := &m.Terms[i]
-		tm.Lambda = t.lambda
-		tm.Value = s.termValue(t)
-		s.signals[t.key] = tm.Value
+		m.Terms[i].Value = s.termValue(t)
+		s.signals[t.key] = m.Terms[i].Value
 	}
+	s.weightsMeasured = true
 }
 
 // termValue returns R(w) of a term, from the statistics of measure when
@@ -505,9 +614,12 @@ func (s *Solver) initMetrics() {
 	for i := range s.terms {
 		m.Terms[i].Name = s.terms[i].entry.Name
 	}
+	s.zeros = make([]int, len(s.params))
 	s.absSum = make([]float64, len(s.params))
 	s.sqSum = make([]float64, len(s.params))
-	s.fusedMasked = make([]bool, len(s.params))
+	s.haveStats = make([]bool, len(s.params))
+	s.masked = make([]bool, len(s.params))
+	s.keeps = make([][]bool, len(s.params))
 	for i := range s.params {
 		s.signals[s.params[i].key] = 0
 	}

@@ -14,10 +14,15 @@ import (
 // NaN scores are not allowed.
 //
 // scratch must have room for len(scores) values; its contents are
-// overwritten. SelectSmallest does not allocate. It runs in expected
-// O(n) time (quickselect with a median-of-three pivot and three-way
-// partitioning, which keeps runs of equal scores linear); if the pivots
-// degrade it sorts the remaining range, so the worst case is O(n·log n).
+// overwritten. SelectSmallest does not allocate. It runs in expected O(n)
+// time. For n ≥ 8192 it sorts a fixed sample of 2048 scores and takes two
+// sample values that bracket rank k. One pass counts the scores below the
+// bracket and copies those inside it, and quickselect finds rank k among
+// the copies. Quickselect uses a median-of-three pivot and three-way
+// partitioning, which keeps runs of equal scores linear. When the bracket
+// misses rank k, because the sample does not represent the input, it runs
+// quickselect on all n scores. If quickselect's pivots degrade it sorts
+// the remaining range, so the worst case is O(n·log n).
 //
 // SelectSmallest panics if k is outside [0, len(scores)] or a slice is too
 // short; callers in this package check both.
@@ -36,28 +41,68 @@ func SelectSmallest(scores []float64, k int, scratch []float64, pruned []bool) {
 		}
 		return
 	}
-	buf := scratch[:n]
-	copy(buf, scores)
-	threshold := kthSmallest(buf, k-1)
+	threshold, less := rankValue(scores, k-1, scratch[:n])
 
-	less := 0
-	for _, v := range scores {
-		if v < threshold {
-			less++
-		}
-	}
+	// Branch-free marking: scores below the threshold, then the first
+	// k−less scores equal to it in index order.
 	equal := k - less
 	for i, v := range scores {
-		switch {
-		case v < threshold:
-			pruned[i] = true
-		case v == threshold && equal > 0:
-			pruned[i] = true
-			equal--
-		default:
-			pruned[i] = false
-		}
+		tie := boolToUint8(v == threshold) & boolToUint8(equal > 0)
+		pruned[i] = boolToUint8(v < threshold)|tie != 0
+		equal -= int(tie)
 	}
+}
+
+// Sampled selection. Below sampledMin scores rankValue runs quickselect on
+// a copy. From sampledMin up it brackets rank k between the sample values
+// sampleMargin ranks either side of k's place in the sample.
+const (
+	sampledMin   = 8192
+	sampleSize   = 2048
+	sampleMargin = 64 // 2.8 standard deviations of a sample rank at the median
+)
+
+// rankValue returns the value v of rank k (0-based) in scores and the
+// number of scores below v, using buf (len(scores) values) as scratch.
+func rankValue(scores []float64, k int, buf []float64) (v float64, less int) {
+	n := len(scores)
+	if n < sampledMin {
+		copy(buf, scores)
+		v = kthSmallest(buf, k)
+		return v, countBelow(scores, v)
+	}
+	sample := buf[:sampleSize]
+	for i := range sample {
+		sample[i] = scores[int(uint64(i)*uint64(n)/sampleSize)]
+	}
+	slices.Sort(sample)
+	at := k * sampleSize / n
+	lo := sample[max(at-sampleMargin, 0)]
+	hi := sample[min(at+sampleMargin, sampleSize-1)]
+
+	// Branch-free pass: every score is written at buf[inside], and the
+	// index advances only for scores in [lo, hi].
+	below, inside := 0, 0
+	for _, v := range scores {
+		buf[inside] = v
+		below += int(boolToUint8(v < lo))
+		inside += int(boolToUint8(v >= lo) & boolToUint8(v <= hi))
+	}
+	if below <= k && k < below+inside {
+		v = kthSmallest(buf[:inside], k-below)
+		return v, below + countBelow(buf[:inside], v)
+	}
+	copy(buf, scores)
+	v = kthSmallest(buf, k)
+	return v, countBelow(scores, v)
+}
+
+func countBelow(a []float64, v float64) int {
+	n := 0
+	for _, x := range a {
+		n += int(boolToUint8(x < v))
+	}
+	return n
 }
 
 // kthSmallest returns the value of rank k (0-based) in a, reordering a.

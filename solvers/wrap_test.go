@@ -1,6 +1,8 @@
 package solvers
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math"
 	"strings"
 	"testing"
@@ -341,5 +343,178 @@ func TestMetricsMatchDefinitions(t *testing.T) {
 	}
 	if !got.MaskUpdated || got.Flips != 24 {
 		t.Errorf("MaskUpdated %v, Flips %d; want true, 24", got.MaskUpdated, got.Flips)
+	}
+}
+
+// keepLast is a Recorder that copies the metrics into reused slices.
+type keepLast struct{ m Metrics }
+
+func (k *keepLast) Record(m *Metrics) {
+	params, terms := k.m.Params[:0], k.m.Terms[:0]
+	k.m = *m
+	k.m.Params = append(params, m.Params...)
+	k.m.Terms = append(terms, m.Terms...)
+	k.m.Decisions = nil
+}
+
+// TestRecordedMetricsMatchMetrics compares the metrics a Recorder receives
+// at every step, measured in the fused prox and mask passes, with those
+// Metrics measures on demand in a second, identical run.
+func TestRecordedMetricsMatchMetrics(t *testing.T) {
+	build := func(rec Recorder) (*model, *Solver) {
+		m := newModel(t, tensor.Float32, 65)
+		reg := graphs.NewRegularizer(m.g)
+		if err := reg.Add(m.w1, ops.L1{}, constant(0.05)); err != nil {
+			t.Fatal(err)
+		}
+		opts := []Option{WithLearnRate(0.05), WithRegularizer(reg),
+			WithPruning(m.w1, Magnitude{}, ramp{to: 0.5, end: 10}, UpdateEvery(4)),
+			WithPruning(m.w2, Magnitude{}, constant(0.3))}
+		if rec != nil {
+			opts = append(opts, WithRecorder(rec))
+		}
+		s, err := Wrap(NewAdam(), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, s
+	}
+	rec := &keepLast{}
+	ma, sa := build(rec)
+	mb, sb := build(nil)
+	for step := 0; step < 12; step++ {
+		ma.train(t, sa, 1)
+		mb.train(t, sb, 1)
+		got, want := &rec.m, sb.Metrics()
+		if got.Sparsity != want.Sparsity || !near(got.WeightNorm, want.WeightNorm) {
+			t.Fatalf("step %d: recorded sparsity %v, norm %v; Metrics gives %v, %v",
+				step, got.Sparsity, got.WeightNorm, want.Sparsity, want.WeightNorm)
+		}
+		for i := range want.Params {
+			g, w := got.Params[i], want.Params[i]
+			if g.Zeros != w.Zeros || !near(g.WeightNorm, w.WeightNorm) {
+				t.Fatalf("step %d: %s: recorded %d zeros, norm %v; Metrics gives %d, %v",
+					step, w.Name, g.Zeros, g.WeightNorm, w.Zeros, w.WeightNorm)
+			}
+		}
+		if g, w := got.Terms[0].Value, want.Terms[0].Value; !near(g, w) {
+			t.Fatalf("step %d: recorded L1 value %v, Metrics gives %v", step, g, w)
+		}
+	}
+}
+
+// snapshot returns the bytes of every weight and of the solver's Save
+// output.
+func snapshot(t *testing.T, s *Solver, params []*fakeParam) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, p := range params {
+		switch d := p.w.(*tensor.Dense); d.Dtype() {
+		case tensor.Float32:
+			for _, v := range d.Float32s() {
+				buf.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
+			}
+		default:
+			for _, v := range d.Float64s() {
+				buf.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(v)))
+			}
+		}
+	}
+	if err := s.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestRejectedStepChangesNothing makes Step fail in every way the
+// parameter list and gradients can be wrong, after three good steps of an
+// Adam whose moments Save includes, and compares the bytes of the weights
+// and of Save before and after each failure.
+func TestRejectedStepChangesNothing(t *testing.T) {
+	filled := func(dt tensor.Dtype, v float64, shape ...int) *tensor.Dense {
+		d := dense(dt, shape...)
+		if dt == tensor.Float32 {
+			for i := range d.Float32s() {
+				d.Float32s()[i] = float32(v) * float32(i+1)
+			}
+		} else {
+			for i := range d.Float64s() {
+				d.Float64s()[i] = v * float64(i+1)
+			}
+		}
+		return d
+	}
+	a := &fakeParam{"a", filled(tensor.Float32, 0.5, 2, 3), nil}
+	b := &fakeParam{"b", filled(tensor.Float32, -0.25, 4), nil}
+	other := &fakeParam{"c", filled(tensor.Float32, 1, 4), filled(tensor.Float32, 1, 4)}
+	setGrads := func() {
+		a.g, b.g = filled(tensor.Float32, 0.1, 2, 3), filled(tensor.Float32, -0.2, 4)
+	}
+	s, err := Wrap(NewAdam(), WithLearnRate(0.01))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		setGrads()
+		if err := s.Step([]gorgonia.ValueGrad{a, b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	weightB := b.w
+	cases := []struct {
+		name  string
+		model func() []gorgonia.ValueGrad // breaks the list or a gradient
+		want  string
+	}{
+		{"NaN gradient", func() []gorgonia.ValueGrad {
+			b.g.(*tensor.Dense).Float32s()[3] = float32(math.NaN())
+			return []gorgonia.ValueGrad{a, b}
+		}, `"b"`},
+		{"+Inf gradient", func() []gorgonia.ValueGrad {
+			a.g.(*tensor.Dense).Float32s()[5] = float32(math.Inf(1))
+			return []gorgonia.ValueGrad{a, b}
+		}, `"a"`},
+		{"-Inf gradient", func() []gorgonia.ValueGrad {
+			b.g.(*tensor.Dense).Float32s()[0] = float32(math.Inf(-1))
+			return []gorgonia.ValueGrad{a, b}
+		}, `"b"`},
+		{"gradient shape", func() []gorgonia.ValueGrad {
+			a.g = filled(tensor.Float32, 0.1, 3, 2)
+			return []gorgonia.ValueGrad{a, b}
+		}, "shape"},
+		{"gradient type", func() []gorgonia.ValueGrad {
+			b.g = filled(tensor.Float64, 0.1, 4)
+			return []gorgonia.ValueGrad{a, b}
+		}, "mixed float types"},
+		{"mixed parameter types", func() []gorgonia.ValueGrad {
+			b.w, b.g = filled(tensor.Float64, 1, 4), filled(tensor.Float64, 0.1, 4)
+			return []gorgonia.ValueGrad{a, b}
+		}, "mixed float types"},
+		{"shorter list", func() []gorgonia.ValueGrad { return []gorgonia.ValueGrad{a} }, "2"},
+		{"longer list", func() []gorgonia.ValueGrad {
+			return []gorgonia.ValueGrad{a, b, other}
+		}, "2"},
+		{"other order", func() []gorgonia.ValueGrad { return []gorgonia.ValueGrad{b, a} }, `"a"`},
+		{"other parameter", func() []gorgonia.ValueGrad {
+			return []gorgonia.ValueGrad{a, other}
+		}, `"b"`},
+	}
+	for i, c := range cases {
+		setGrads()
+		before := snapshot(t, s, []*fakeParam{a, b})
+		err := s.Step(c.model())
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("case %d (%s): error %v, want one mentioning %s", i, c.name, err, c.want)
+		}
+		b.w = weightB // the mixed types case swaps it
+
+		if after := snapshot(t, s, []*fakeParam{a, b}); !bytes.Equal(before, after) {
+			t.Errorf("case %d (%s): a rejected Step changed the weights or the saved state",
+				i, c.name)
+		}
+		if s.Steps() != 3 {
+			t.Errorf("case %d (%s): Steps() = %d, want 3", i, c.name, s.Steps())
+		}
 	}
 }
