@@ -120,6 +120,9 @@ func TestPenaltyHashDistinct(t *testing.T) {
 		&SpectralNorm{Iters: 1}, &SpectralNorm{Iters: 2},
 		NonNegative{}, Box{Lo: 0, Hi: 1}, Box{Lo: 0, Hi: 2}, MaxNorm{Max: 1, Axis: 0},
 		MaxNorm{Max: 1, Axis: 1}, L1Ball{Radius: 1}, L1Ball{Radius: 2},
+		// Settings one unit in the last place apart, and 4-D groups.
+		LogSum{Eps: math.Nextafter(0.1, 1)}, ElasticNet{L1Ratio: math.Nextafter(0.5, 0)},
+		GroupLasso{Axes: []int{1, 2, 3}}, GroupLasso{Axes: []int{0, 2, 3}},
 	}
 	seen := make(map[uint32]string)
 	for i, term := range terms {

@@ -354,3 +354,37 @@ func TestProxFloat32(t *testing.T) {
 		}
 	}
 }
+
+// TestProxGroupLasso4D checks that the block soft threshold of a
+// convolution weight's filters and input channels equals that of the rows
+// and columns of the same elements seen as a matrix.
+func TestProxGroupLasso4D(t *testing.T) {
+	w := []float64{3, 4, 0, 0.3, -0.4, 0.2, 1, -2, 2}
+	cases := []struct {
+		name   string
+		conv   ops.GroupLasso
+		shape  []int
+		matrix ops.GroupLasso
+	}{
+		{"filters", ops.GroupLasso{Axes: []int{1, 2, 3}}, []int{3, 1, 3, 1}, ops.GroupLasso{Axis: 1}},
+		{"channels", ops.GroupLasso{Axes: []int{0, 2, 3}}, []int{3, 3, 1, 1}, ops.GroupLasso{Axis: 0}},
+	}
+	for i, tc := range cases {
+		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+			conv := dense(dt, tc.shape, w)
+			asMatrix := dense(dt, []int{3, 3}, w)
+			if err := tc.conv.Prox(conv, 1); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.matrix.Prox(asMatrix, 1); err != nil {
+				t.Fatal(err)
+			}
+			want := floats(asMatrix)
+			for k, got := range floats(conv) {
+				if got != want[k] {
+					t.Errorf("case %d (%s, %v): prox[%d] = %v; want %v", i, tc.name, dt, k, got, want[k])
+				}
+			}
+		}
+	}
+}
