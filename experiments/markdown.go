@@ -63,6 +63,7 @@ func WriteReport(dir string, records []Record, opts ReportOptions) error {
 
 	b.WriteString("## Summary\n\n")
 	writeSummaryTable(&b, groups)
+	writePhaseOutline(&b, groups)
 
 	b.WriteString("\n## Sparsity and accuracy over steps\n\n")
 	if err := plotSparsityAccuracy(groups, filepath.Join(dir, "sparsity-accuracy.svg"), opts.PNG); err != nil {
@@ -202,6 +203,23 @@ func writeSummaryTable(b *bytes.Buffer, groups []*group) {
 		fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %.0f / %d | %s | %.1f |\n",
 			g.label, len(g.runs), last.Step, spread(am, as, len(g.runs)), spread(sm, ss, len(g.runs)),
 			nm, last.Params, spread(lm, ls, len(g.runs)), wm)
+	}
+}
+
+// writePhaseOutline lists the phases of each group's first seed in one
+// line per group, ahead of the detailed sections.
+func writePhaseOutline(b *bytes.Buffer, groups []*group) {
+	b.WriteString("\nPhases of each group's first seed, by step (rules and plots under " +
+		"[Phases](#phases)):\n\n")
+	for _, g := range groups {
+		var parts []string
+		for _, p := range Phases(g.runs[0]) {
+			parts = append(parts, fmt.Sprintf("%s %d–%d", p.Label, p.From, p.To))
+		}
+		if len(parts) == 0 {
+			parts = []string{"none (one evaluation only)"}
+		}
+		fmt.Fprintf(b, "- %s: %s\n", g.label, strings.Join(parts, " → "))
 	}
 }
 

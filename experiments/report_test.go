@@ -113,7 +113,7 @@ func TestReportMergesShards(t *testing.T) {
 	}
 	for _, want := range []string{"from 4 run groups", "| sparse pruning.sparsity=0.5 solver.lr=0.01 | 1 | 10 |",
 		"![sparsity and accuracy](sparsity-accuracy.svg)", "### sparse pruning.sparsity=0.7 solver.lr=0.003, seed 1",
-		"**simplification**"} {
+		"**simplification**", "- sparse pruning.sparsity=0.5 solver.lr=0.01: simplification 0–10\n"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q", want)
 		}
