@@ -1,6 +1,8 @@
 package repro
 
 import (
+	"slices"
+
 	"github.com/regsched/regsched/experiments"
 )
 
@@ -14,6 +16,9 @@ type LeNetRecipe struct {
 	Training PruneProtocol `yaml:"training"`
 	// Targets are the sparsities of every weight matrix.
 	Targets []float64 `yaml:"targets,flow"`
+	// ExtraTargets are the targets, among Targets, where the comparison
+	// also runs "gradual, global + LR decay".
+	ExtraTargets []float64 `yaml:"extra_targets,flow,omitempty"`
 }
 
 func (r *LeNetRecipe) common() *Common { return &r.Common }
@@ -22,6 +27,11 @@ func (r *LeNetRecipe) check(fc *experiments.FieldCheck) {
 	r.checkSeeds(fc)
 	r.Training.check(fc, "training")
 	checkTargets(fc, r.Targets)
+	for i, t := range r.ExtraTargets {
+		if !slices.Contains(r.Targets, t) {
+			fc.Fail(key("extra_targets", i), "(%v) is not one of targets", t)
+		}
+	}
 }
 
 // LeNetFullRecipe is the recipe of the single-seed check under the
@@ -34,8 +44,9 @@ type LeNetFullRecipe struct {
 }
 
 // FullRun is one run of LeNetFullRecipe: "dense" (target 0), "gradual"
-// (every weight matrix pruned to the target) or "gradual, global" (all
-// matrices ranked together).
+// (every weight matrix pruned to the target), "gradual, global" (all
+// matrices ranked together) or "gradual, global + LR decay" (the same
+// with the learning rate decayed once the target is reached).
 type FullRun struct {
 	Method string  `yaml:"method"`
 	Target float64 `yaml:"target"`
@@ -57,11 +68,11 @@ func (r *LeNetFullRecipe) check(fc *experiments.FieldCheck) {
 			if run.Target != 0 {
 				fc.Fail(key("runs", i)+".target", "(%v) must be 0 for a dense run", run.Target)
 			}
-		case "gradual", "gradual, global":
+		case methodGradual, methodGlobal, methodGlobalDecay:
 			checkUnit(fc, key("runs", i)+".target", run.Target)
 		default:
-			fc.Fail(key("runs", i)+".method", "(%q) is unknown: want dense, gradual or "+
-				"\"gradual, global\"", run.Method)
+			fc.Fail(key("runs", i)+".method", "(%q) is unknown: want %q, %q, %q or %q",
+				run.Method, methodDense, methodGradual, methodGlobal, methodGlobalDecay)
 		}
 	}
 }

@@ -84,6 +84,43 @@ func (p PruneProtocol) GradualSpec(target float64) string {
 	return fmt.Sprintf("every(%d, poly(0, %v, %d, %d, power=3))", p.Every, target, p.Begin, p.End)
 }
 
+// DecaySpec returns the learning-rate schedule of a fine-tuning tail:
+// p.LearnRate until p.End, where gradual pruning reaches its target, then
+// a cosine decay to p.LearnRate/100 at p.Steps, as a schedules.Parse spec.
+func (p PruneProtocol) DecaySpec() string {
+	return fmt.Sprintf("cosine(%v, %v, %d, %d)", p.LearnRate, p.LearnRate/100, p.End, p.Steps)
+}
+
+// withLearnRate returns setup with the learning rate following the
+// schedule spec instead of staying constant.
+func withLearnRate(spec string, setup Setup) Setup {
+	return func(m *Model) (*gorgonia.Node, []solvers.Option, error) {
+		cost, opts, err := setup(m)
+		if err != nil {
+			return nil, nil, err
+		}
+		eta, err := schedules.Parse(spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		return cost, append(opts, solvers.WithLearnRateSchedule(eta)), nil
+	}
+}
+
+// allocatedWeights returns a set-up that prunes the weight matrices of a
+// model as one group by magnitude along the cubic schedule of p, sharing
+// the target among them as a says (solvers.Global or solvers.ERK).
+func allocatedWeights(p PruneProtocol, target float64, a solvers.Allocation) Setup {
+	return func(m *Model) (*gorgonia.Node, []solvers.Option, error) {
+		sched, err := schedules.Parse(p.GradualSpec(target))
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, []solvers.Option{solvers.WithPruningGroup(m.Weights, solvers.Magnitude{},
+			sched, solvers.Allocate(a))}, nil
+	}
+}
+
 // ComparePruning runs, for one seed, a dense baseline and for each
 // target sparsity gradual magnitude pruning (the cubic schedule of
 // GradualSpec, every weight matrix pruned to the same sparsity) and
