@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -46,6 +47,21 @@ type RunOptions struct {
 	Commit string
 	// Point holds the sweep grid values written into each record.
 	Point map[string]string
+	// CheckpointEvery, when positive, makes Run write the weights and the
+	// solver state of each variant and seed to CheckpointDir every
+	// CheckpointEvery steps and at the end. It must be a multiple of the
+	// recipe's eval_every, so that a checkpoint falls on an evaluation.
+	CheckpointEvery int
+	// Resume continues an interrupted Run in its existing folder, which
+	// must hold the same recipe. Each variant and seed restarts from its
+	// last checkpoint, or from step 0 without one, and the records after
+	// that checkpoint are dropped from MetricsFile. With a Gorgonia inner
+	// solver the moments restart from zero (see Warn). Wall times count
+	// the resumed part only.
+	Resume bool
+	// Warn, when set, receives warnings that do not stop the run, such as
+	// a checkpoint that cannot hold the inner solver's moments.
+	Warn func(msg string)
 }
 
 // RunSummary is the outcome of one variant and seed.
@@ -95,18 +111,24 @@ type Result struct {
 // nothing. An existing folder is an error, so results are never mixed
 // or overwritten.
 func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (*Result, error) {
+	if opts.CheckpointEvery < 0 || opts.CheckpointEvery%r.EvalEvery != 0 {
+		return nil, errors.Errorf("experiments: Run: checkpoint interval (%d steps) is not a "+
+			"multiple of eval_every (%d)", opts.CheckpointEvery, r.EvalEvery)
+	}
 	plan, err := prepare(r)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(dir); err == nil {
-		return nil, errors.Errorf("experiments: Run: folder %s already exists", dir)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, errors.Wrap(err, "experiments: Run")
-	}
-	if err := writeRecipe(filepath.Join(dir, RecipeFile), r); err != nil {
+	var old []Record
+	if opts.Resume {
+		if old, err = resumeFolder(r, dir); err != nil {
+			return nil, err
+		}
+	} else if err := newFolder(r, dir); err != nil {
 		return nil, err
+	}
+	if opts.CheckpointEvery > 0 || opts.Resume {
+		warnUncheckpointed(plan, opts.Warn)
 	}
 	f, err := os.Create(filepath.Join(dir, MetricsFile))
 	if err != nil {
@@ -128,7 +150,10 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (*Result, 
 	for _, t := range plan.trainers {
 		name := fmt.Sprintf("%s/seed%d", t.variant.name, t.seed)
 		emit := func(rec *Record) error {
-			rec.Run, rec.Recipe, rec.RecipeHash, rec.Commit = r.Name+"/"+name, r.Name, hash, commit
+			rec.Run, rec.Recipe, rec.RecipeHash = r.Name+"/"+name, r.Name, hash
+			if rec.Commit == "" { // records kept from before a resume keep theirs
+				rec.Commit = commit
+			}
 			rec.Point = opts.Point
 			records = append(records, *rec)
 			if opts.Progress != nil {
@@ -143,8 +168,14 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (*Result, 
 				opts.Progress(Event{Run: name, Step: step, Steps: r.Steps, Done: done, Total: total})
 			}
 		}
+		from, save, err := t.restore(dir, name, r.Name, old, opts, emit)
+		if err != nil {
+			buf.Flush()
+			return nil, err
+		}
+		done += from
 		start := time.Now()
-		if err := t.run(ctx, emit, tick); err != nil {
+		if err := t.run(ctx, from, emit, tick, save); err != nil {
 			buf.Flush()
 			return nil, err
 		}
@@ -168,6 +199,104 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (*Result, 
 		return nil, err
 	}
 	return res, nil
+}
+
+// newFolder creates the run folder dir with its RecipeFile. An existing
+// folder is an error.
+func newFolder(r *Recipe, dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return errors.Errorf("experiments: Run: folder %s already exists", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errors.Wrap(err, "experiments: Run")
+	}
+	return writeRecipe(filepath.Join(dir, RecipeFile), r)
+}
+
+// resumeFolder checks that dir holds r and returns the records written
+// so far.
+func resumeFolder(r *Recipe, dir string) ([]Record, error) {
+	path := filepath.Join(dir, RecipeFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errors.Wrap(err, "experiments: resume")
+	}
+	saved, err := ParseRecipe(path, data)
+	if err != nil {
+		return nil, errors.Wrap(err, "experiments: resume")
+	}
+	if saved.Hash() != r.Hash() {
+		return nil, errors.Errorf("experiments: resume: %s contains recipe %s (hash %s), not "+
+			"%s (hash %s); resume with the same recipe and flags", path, saved.Name,
+			saved.Hash(), r.Name, r.Hash())
+	}
+	old, err := ReadRecordsFile(filepath.Join(dir, MetricsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return old, err
+}
+
+// warnUncheckpointed warns once when an inner solver's moments cannot be
+// checkpointed.
+func warnUncheckpointed(p *plan, warn func(string)) {
+	if warn == nil {
+		return
+	}
+	for _, t := range p.trainers {
+		if !t.model.solver.InnerCheckpointed() {
+			warn(fmt.Sprintf("inner solver %q keeps its moments in unexported fields, so "+
+				"checkpoints do not hold them: a resumed run restarts them from zero and "+
+				"differs from an uninterrupted one; use sgd, momentum, adam or adamw for "+
+				"exact resumes", t.recipe.Solver.Name))
+			return
+		}
+	}
+}
+
+// restore prepares trainer t, run name, for Run. On resume it loads t's
+// checkpoint, if any, and emits the records up to it again. It returns
+// the step to start from and the checkpoint writer, which is nil when
+// checkpoints are off.
+func (t *trainer) restore(dir, name, recipe string, old []Record, opts RunOptions,
+	emit func(*Record) error) (int, func(int) error, error) {
+	path := checkpointPath(dir, t)
+	var save func(int) error
+	if opts.CheckpointEvery > 0 {
+		save = func(step int) error {
+			if step%opts.CheckpointEvery != 0 && step != t.recipe.Steps {
+				return nil
+			}
+			return t.saveCheckpoint(path, step)
+		}
+	}
+	if !opts.Resume {
+		return 0, save, nil
+	}
+	from, err := t.loadCheckpoint(path)
+	if errors.Is(err, errNoCheckpoint) {
+		return 0, save, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	var last *Record
+	for i := range old {
+		rec := &old[i]
+		if rec.Run != recipe+"/"+name || rec.Step > from {
+			continue
+		}
+		if err := emit(rec); err != nil {
+			return 0, nil, err
+		}
+		last = rec
+	}
+	if last == nil || last.Step != from {
+		return 0, nil, errors.Errorf("experiments: resume: %s has no record at step %d, where "+
+			"its checkpoint is", filepath.Join(dir, MetricsFile), from)
+	}
+	t.model.observe(last)
+	return from, save, nil
 }
 
 // plan holds everything a run needs, built before anything is written.

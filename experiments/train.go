@@ -146,7 +146,7 @@ func (t *trainer) step(k int, perm *[]int) error {
 	b := t.recipe.BatchSize
 	perEpoch := t.data.Rows / b
 	epoch, pos := k/perEpoch, k%perEpoch
-	if pos == 0 {
+	if pos == 0 || *perm == nil {
 		*perm = datasets.Permutation(t.data.Rows, t.seed*1_000_003+uint64(epoch))
 	}
 	for i := 0; i < b; i++ {
@@ -261,29 +261,42 @@ func (t *trainer) record(step int, start time.Time) (*Record, error) {
 	rec.Decisions = w.decisions
 	*w = window{last: w.last}
 
-	// Adaptive policies may read these after the next step.
+	m.observe(rec)
+	return rec, nil
+}
+
+// observe passes an evaluation to the solver, whose adaptive policies may
+// read it after the next step.
+func (m *model) observe(rec *Record) {
 	m.solver.Observe("val_acc", rec.TestAccuracy)
 	m.solver.Observe("val_loss", rec.TestLoss)
 	m.solver.Observe("train_loss", rec.TrainLoss)
 	m.solver.Observe("train_acc", rec.TrainAccuracy)
-	return rec, nil
 }
 
-// run trains for the recipe's steps, calling emit after each evaluation
-// and tick after each step. It stops early, with ctx's error, when ctx
-// is cancelled.
-func (t *trainer) run(ctx context.Context, emit func(*Record) error, tick func(int)) error {
+// run trains from step from to the recipe's steps, calling emit after
+// each evaluation, save (when not nil) after each evaluation, and tick
+// after each step. A run resumed at from > 0 has its record at from
+// already. It stops early, with ctx's error, when ctx is cancelled.
+func (t *trainer) run(ctx context.Context, from int, emit func(*Record) error, tick func(int),
+	save func(int) error) error {
 	start := time.Now()
 	r := t.recipe
 	var perm []int
-	for step := 0; ; step++ {
-		if step == 0 || step%r.EvalEvery == 0 || step == r.Steps {
+	for step := from; ; step++ {
+		evaluate := step == 0 || step%r.EvalEvery == 0 || step == r.Steps
+		if evaluate && (step > from || from == 0) {
 			rec, err := t.record(step, start)
 			if err != nil {
 				return err
 			}
 			if err := emit(rec); err != nil {
 				return err
+			}
+			if save != nil && step > 0 {
+				if err := save(step); err != nil {
+					return err
+				}
 			}
 		}
 		if step == r.Steps {

@@ -31,6 +31,9 @@ type runFlags struct {
 	name     string
 	png      bool
 	allSeeds bool
+
+	checkpoint int
+	resume     bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -44,7 +47,14 @@ evaluation), summary.json and sparsity-accuracy.svg.
 
 Without a recipe it runs the built-in one: a 64-128-64-10 MLP on the
 handwritten digits, dense and then with cubic gradual magnitude pruning to
-90% sparsity. Write it out with 'regsched run --print-recipe'.`,
+90% sparsity. Write it out with 'regsched run --print-recipe'.
+
+With --checkpoint N it also writes each run's weights and solver state to
+OUT/NAME/checkpoints every N steps. After an interruption, the same command
+with --resume continues from the last checkpoints and gives the same
+records as an uninterrupted run when the solver is sgd, momentum, adam or
+adamw. The rmsprop solver is Gorgonia's, whose moments no checkpoint can
+hold: a resumed run restarts them from zero, and the command warns.`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd, args, &f)
@@ -60,6 +70,12 @@ handwritten digits, dense and then with cubic gradual magnitude pruning to
 	fl.StringVar(&f.out, "out", "runs", "folder that receives the run folder")
 	fl.StringVar(&f.name, "name", "", "name of the run folder (default: the recipe's name)")
 	fl.BoolVar(&f.png, "png", false, "also write the plot as PNG")
+	fl.IntVar(&f.checkpoint, "checkpoint", 0,
+		"write each run's weights and solver state every N steps, a multiple of the "+
+			"recipe's eval_every, to OUT/NAME/checkpoints (0: never)")
+	fl.BoolVar(&f.resume, "resume", false,
+		"continue the interrupted run folder OUT/NAME from its checkpoints; pass the same "+
+			"recipe and flags as the first time")
 	fl.BoolVar(&f.allSeeds, "all-seeds", false,
 		"print every evaluation of every seed (default: of the first seed only)")
 	fl.Bool("print-recipe", false, "print the recipe with the flags applied, and exit")
@@ -135,8 +151,16 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 		return r.Encode(cmd.OutOrStdout())
 	}
 	dir := filepath.Join(f.out, r.Name)
-	if _, err := os.Stat(dir); err == nil {
-		return usageError{errors.Errorf("run folder %s already exists; pass --name or --out", dir)}
+	_, statErr := os.Stat(dir)
+	switch {
+	case f.checkpoint < 0 || f.checkpoint%r.EvalEvery != 0:
+		return usageError{errors.Errorf("--checkpoint (%d) must be a multiple of the recipe's "+
+			"eval_every (%d)", f.checkpoint, r.EvalEvery)}
+	case f.resume && statErr != nil:
+		return usageError{errors.Errorf("--resume: run folder %s not found", dir)}
+	case !f.resume && statErr == nil:
+		return usageError{errors.Errorf("run folder %s already exists; pass --name or --out, "+
+			"or --resume to continue it", dir)}
 	}
 
 	out := cmd.OutOrStdout()
@@ -147,7 +171,12 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	}
 	progress := newProgress(cmd.ErrOrStderr(), out, r, dir, f.allSeeds)
 	res, err := experiments.Run(context.Background(), r, dir, experiments.RunOptions{
-		Progress: progress.event,
+		Progress:        progress.event,
+		CheckpointEvery: f.checkpoint,
+		Resume:          f.resume,
+		Warn: func(msg string) {
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg)
+		},
 	})
 	progress.finish()
 	if err != nil {

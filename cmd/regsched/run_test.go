@@ -308,3 +308,54 @@ func TestReportMarkdownName(t *testing.T) {
 		}
 	}
 }
+
+func TestRunCheckpointAndResume(t *testing.T) {
+	dir := t.TempDir()
+	rms := strings.Replace(tinyRecipe, "name: adam", "name: rmsprop", 1)
+	recipes := map[string]string{
+		"adam":    writeRecipe(t, dir, "adam.yaml", tinyRecipe),
+		"rmsprop": writeRecipe(t, dir, "rms.yaml", rms),
+	}
+	out := filepath.Join(dir, "runs")
+	cases := []struct {
+		recipe  string
+		args    []string
+		code    int
+		message string // in the output or the error
+		warning bool   // standard error warns about restarted moments
+	}{
+		{"adam", []string{"--checkpoint", "15"}, 2, "multiple of the recipe's eval_every", false},
+		{"adam", []string{"--resume"}, 2, "not found", false},
+		{"adam", []string{"--checkpoint", "10"}, 0, "wrote", false},
+		{"adam", nil, 2, "--resume to continue it", false},
+		{"adam", []string{"--resume", "--checkpoint", "10"}, 0, "wrote", false},
+		{"rmsprop", []string{"--checkpoint", "10", "--name", "rms"}, 0, "wrote", true},
+		{"rmsprop", []string{"--resume", "--name", "rms"}, 0, "wrote", true},
+	}
+	for i, c := range cases {
+		var stdout, stderr bytes.Buffer
+		cmd := newRunCmd()
+		cmd.SetArgs(append([]string{recipes[c.recipe], "--out", out}, c.args...))
+		cmd.SetOut(&stdout)
+		cmd.SetErr(&stderr)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		err := cmd.Execute()
+		msg, code := stdout.String(), 0
+		if err != nil {
+			msg, code = msg+err.Error(), exitCode(err)
+		}
+		if code != c.code || !strings.Contains(msg, c.message) {
+			t.Errorf("case %d (%s %v): exit status %d, output %q; want %d and %q",
+				i, c.recipe, c.args, code, msg, c.code, c.message)
+		}
+		warned := strings.Contains(stderr.String(), "warning: inner solver \"rmsprop\"")
+		if warned != c.warning {
+			t.Errorf("case %d (%s %v): warning printed %v, want %v; standard error %q",
+				i, c.recipe, c.args, warned, c.warning, stderr.String())
+		}
+	}
+	ckpt := filepath.Join(out, "tiny", experiments.CheckpointDir, "sparse-seed1.ckpt")
+	if _, err := os.Stat(ckpt); err != nil {
+		t.Errorf("no checkpoint after --checkpoint 10: %v", err)
+	}
+}

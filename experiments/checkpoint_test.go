@@ -1,0 +1,155 @@
+package experiments
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// readRecordsNoTime reads a run folder's records with their wall times
+// cleared, which differ between any two runs.
+func readRecordsNoTime(t *testing.T, dir string) []Record {
+	t.Helper()
+	recs, err := ReadRecordsFile(filepath.Join(dir, MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range recs {
+		recs[i].Time = 0
+	}
+	return recs
+}
+
+// interrupted runs r into dir with checkpoints every 10 steps and cancels
+// it when the run named stop reaches step at.
+func interrupted(t *testing.T, r *Recipe, dir, stop string, at int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := Run(ctx, r, dir, RunOptions{Commit: "abc", CheckpointEvery: 10,
+		Progress: func(e Event) {
+			if e.Run == stop && e.Step == at {
+				cancel()
+			}
+		}})
+	if err != context.Canceled {
+		t.Fatalf("interrupted Run: error %v, want context.Canceled", err)
+	}
+}
+
+func TestResumeMatchesUninterruptedRun(t *testing.T) {
+	r := tiny(t)
+	r.Steps = 40
+	base := t.TempDir()
+	ref := filepath.Join(base, "ref")
+	if _, err := Run(context.Background(), r, ref, RunOptions{Commit: "abc"}); err != nil {
+		t.Fatal(err)
+	}
+	want := readRecordsNoTime(t, ref)
+
+	// Stopped inside the first run, between checkpoints of the second,
+	// and right after a checkpoint.
+	stops := []struct {
+		run string
+		at  int
+	}{{"dense/seed1", 5}, {"sparse/seed1", 25}, {"sparse/seed1", 30}}
+	for i, stop := range stops {
+		dir := filepath.Join(base, "resumed", string(rune('a'+i)))
+		interrupted(t, r, dir, stop.run, stop.at)
+		var warnings []string
+		res, err := Run(context.Background(), r, dir, RunOptions{Commit: "abc",
+			CheckpointEvery: 10, Resume: true,
+			Warn: func(msg string) { warnings = append(warnings, msg) }})
+		if err != nil {
+			t.Fatalf("case %d: resumed Run: %v", i, err)
+		}
+		if len(warnings) != 0 {
+			t.Errorf("case %d: warnings %q with Adam, whose moments are checkpointed", i, warnings)
+		}
+		got := readRecordsNoTime(t, dir)
+		if len(got) != len(want) {
+			t.Fatalf("case %d: %d records after resume, want %d", i, len(got), len(want))
+		}
+		for j := range want {
+			if !reflect.DeepEqual(got[j], want[j]) {
+				t.Fatalf("case %d: record %d (%s step %d) differs from the uninterrupted run:\n"+
+					"got  %+v\nwant %+v", i, j, want[j].Run, want[j].Step, got[j], want[j])
+			}
+		}
+		if len(res.Summaries) != 2 || res.Summaries[1].Sparsity != 0.5 {
+			t.Errorf("case %d: summaries %+v, want two, the sparse one at 0.5", i, res.Summaries)
+		}
+	}
+}
+
+func TestResumeWarnsForGorgoniaSolver(t *testing.T) {
+	r := tiny(t)
+	r.Solver.Name = "rmsprop"
+	dir := filepath.Join(t.TempDir(), "rms")
+	var warnings []string
+	warn := func(msg string) { warnings = append(warnings, msg) }
+	opts := RunOptions{CheckpointEvery: 10, Warn: warn}
+	if _, err := Run(context.Background(), r, dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	opts.Resume = true
+	if _, err := Run(context.Background(), r, dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 2 || !strings.Contains(warnings[1], "restarts them from zero") {
+		t.Errorf("warnings %q, want one per Run about restarted moments", warnings)
+	}
+}
+
+func TestResumeRejectsBadInput(t *testing.T) {
+	r := tiny(t)
+	base := t.TempDir()
+	dir := filepath.Join(base, "run")
+	if _, err := Run(context.Background(), r, dir, RunOptions{CheckpointEvery: 10}); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, CheckpointDir, "sparse-seed1.ckpt")
+	data, err := os.ReadFile(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := tiny(t)
+	other.Steps = 30
+
+	cases := []struct {
+		name    string
+		recipe  *Recipe
+		dir     string
+		every   int
+		prepare func()
+		want    string
+	}{
+		{"interval not a multiple", r, filepath.Join(base, "x"), 15, nil, "multiple of eval_every"},
+		{"other recipe", other, dir, 10, nil, "resume with the same recipe"},
+		{"damaged checkpoint", r, dir, 10, func() {
+			d := append([]byte(nil), data...)
+			d[len(d)/2] ^= 1
+			if err := os.WriteFile(ckpt, d, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "checksum mismatch"},
+		{"truncated checkpoint", r, dir, 10, func() {
+			if err := os.WriteFile(ckpt, data[:len(data)/3], 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "sparse-seed1.ckpt"},
+	}
+	for i, c := range cases {
+		if c.prepare != nil {
+			c.prepare()
+		}
+		_, err := Run(context.Background(), c.recipe, c.dir,
+			RunOptions{CheckpointEvery: c.every, Resume: c.every != 15})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("case %d (%s): error %v, want one mentioning %q", i, c.name, err, c.want)
+		}
+	}
+}
