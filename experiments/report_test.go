@@ -13,6 +13,21 @@ import (
 	"github.com/regsched/regsched/schedules"
 )
 
+// writeTestReport writes the report of recs into a temporary folder and
+// returns the folder and the Markdown text.
+func writeTestReport(t *testing.T, recs []Record, opts ReportOptions) (dir, md string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "report")
+	if err := WriteReport(dir, recs, opts); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, string(data)
+}
+
 func TestPhaseRules(t *testing.T) {
 	rec := func(step int, sparsity, loss, target, lambda float64) Record {
 		r := Record{Step: step, Sparsity: sparsity, TrainLoss: loss, TargetSparsity: target}
@@ -103,18 +118,11 @@ func TestReportMergesShards(t *testing.T) {
 		t.Errorf("groups %v lack point 3", points0)
 	}
 
-	out := filepath.Join(t.TempDir(), "report")
-	if err := WriteReport(out, recs, ReportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	md, err := os.ReadFile(filepath.Join(out, ReportFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, md := writeTestReport(t, recs, ReportOptions{})
 	for _, want := range []string{"from 4 run groups", "| sparse pruning.sparsity=0.5 solver.lr=0.01 | 1 | 10 |",
 		"![sparsity and accuracy](sparsity-accuracy.svg)", "### sparse pruning.sparsity=0.7 solver.lr=0.003, seed 1",
 		"**simplification**", "- sparse pruning.sparsity=0.5 solver.lr=0.01: simplification 0–10\n"} {
-		if !strings.Contains(string(md), want) {
+		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
@@ -230,17 +238,10 @@ penalties:
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "report")
-	if err := WriteReport(out, recs, ReportOptions{PNG: true}); err != nil {
-		t.Fatal(err)
-	}
-	md, err := os.ReadFile(filepath.Join(out, ReportFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, md := writeTestReport(t, recs, ReportOptions{PNG: true})
 	for _, want := range []string{"![lambda](lambda.svg)", "![multiplier](multiplier.svg)",
 		"Policy decisions (40).", "| track | sparsity |", "![phases](g1-phases.svg)"} {
-		if !strings.Contains(string(md), want) {
+		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}
 	}

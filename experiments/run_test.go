@@ -245,20 +245,13 @@ func TestRunVariants(t *testing.T) {
 		if len(last.Decisions) == 0 || last.Decisions[0].Signal != "val_acc" {
 			t.Errorf("adaptive: decisions %+v, want moves on val_acc", last.Decisions)
 		}
-		out := filepath.Join(t.TempDir(), "report")
-		if err := WriteReport(out, recs, ReportOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		md, err := os.ReadFile(filepath.Join(out, ReportFile))
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, md := writeTestReport(t, recs, ReportOptions{})
 		d := last.Decisions[0]
 		if d.Owner != last.Terms[0].Name {
 			t.Errorf("adaptive: decision owner %q, want the term %q", d.Owner, last.Terms[0].Name)
 		}
 		row := fmt.Sprintf("| %d | %s | track | val_acc |", d.Step, d.Owner)
-		if !strings.Contains(string(md), row) {
+		if !strings.Contains(md, row) {
 			t.Errorf("adaptive: report lacks the decision row %q", row)
 		}
 	}

@@ -167,7 +167,14 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	fmt.Fprintf(out, "recipe %s (hash %s): %d steps, batch %d, seeds %v\n",
 		r.Name, r.Hash(), r.Steps, r.BatchSize, r.Seeds)
 	if r.Pruning != nil {
-		fmt.Fprintf(out, "pruning schedule: %s\n", r.Pruning.PruningSchedule())
+		spec := r.Pruning.PruningSchedule()
+		fmt.Fprintf(out, "pruning schedule: %s\n", spec)
+		// The recipe was validated, so the spec parses.
+		if s, err := schedules.Parse(spec); err == nil && s.At(r.Steps-1) < r.Pruning.Sparsity {
+			fmt.Fprintf(out, "note: the schedule reaches sparsity %.4g at the last step (%d), "+
+				"short of pruning.sparsity %.4g; raise --steps or end the ramp earlier\n",
+				s.At(r.Steps-1), r.Steps-1, r.Pruning.Sparsity)
+		}
 	}
 	progress := newProgress(cmd.ErrOrStderr(), out, r, dir, f.allSeeds)
 	res, err := experiments.Run(context.Background(), r, dir, experiments.RunOptions{
@@ -218,7 +225,7 @@ type progress struct {
 	allSeeds  bool
 	metrics   string // path of metrics.jsonl, named under the final-row table
 	run       string // run whose table is open
-	others    bool   // the final-row table has its header
+	others    bool   // whether the table of final rows has its header
 }
 
 func newProgress(errw, out io.Writer, r *experiments.Recipe, dir string,
@@ -249,8 +256,9 @@ func (p *progress) event(e experiments.Event) {
 	}
 }
 
-// controlColumn names the column of the value that drives sparsity: λ
-// of the first penalty term, or the pruning schedule's target.
+// controlColumn returns the column title and value of what drives
+// sparsity: λ of the first penalty term, or the pruning schedule's
+// target.
 func controlColumn(r *experiments.Record) (string, float64) {
 	if len(r.Terms) > 0 {
 		return "λ " + r.Terms[0].Name, r.Terms[0].Lambda

@@ -136,7 +136,11 @@ func TestRunTables(t *testing.T) {
 				"     10       0.4375    0.4375", "other seeds, final evaluation",
 				"dense/seed2           20", "sparse/seed2          20          0.5    0.5000",
 				"mean ± sample standard deviation over 2 seeds"},
-			[]string{"dense, seed 2", "sparse/seed2          10", "\nsparse/seed1 "}},
+			[]string{"dense, seed 2", "sparse/seed2          10", "\nsparse/seed1 ", "note:"}},
+		{[]string{"--name", "short", "--steps", "8"},
+			[]string{"note: the schedule reaches sparsity 0.4375 at the last step (7), short of " +
+				"pruning.sparsity 0.5"},
+			nil},
 		{[]string{"--name", "all", "--all-seeds"},
 			[]string{"dense, seed 1\n", "sparse, seed 2\n"},
 			[]string{"other seeds"}},
