@@ -2,6 +2,7 @@ package repro
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +29,34 @@ func TestCompactSeedStructured(t *testing.T) {
 	}
 	if r.CompactAccuracy != r.PrunedAccuracy {
 		t.Errorf("compact accuracy %v, pruned %v; want equal", r.CompactAccuracy, r.PrunedAccuracy)
+	}
+}
+
+func TestCompactFindingsVerdict(t *testing.T) {
+	same := CompactResult{Seed: 1, PrunedAccuracy: 0.8, CompactAccuracy: 0.8,
+		SamePredictions: 100, TestSamples: 100, Weights: 10, DenseWeights: 50}
+	changed := same
+	changed.SamePredictions = 99
+	fast := []CompactTiming{{Batch: 1, Speedup: 1.5}, {Batch: 100, Speedup: 3}}
+	slow := []CompactTiming{{Batch: 1, Speedup: 0.9}, {Batch: 100, Speedup: 3}}
+	cases := []struct {
+		rs   []CompactResult
+		ts   []CompactTiming
+		want string
+	}{
+		{[]CompactResult{same}, fast, "held: the compact nets give the same predictions"},
+		{[]CompactResult{same}, slow, "held only in part"},
+		{[]CompactResult{same, changed}, fast, "did not hold"},
+	}
+	for i, c := range cases {
+		got := compactFindings(c.rs, c.ts)
+		if !strings.Contains(got, c.want) {
+			t.Errorf("case %d: findings lack %q:\n%s", i, c.want, got)
+		}
+	}
+	if got := compactFindings([]CompactResult{same}, fast); !strings.Contains(got,
+		"100 of 100 test predictions agree, accuracy 80.00% before and 80.00% after "+
+			"compaction, 5.0 times fewer weights") {
+		t.Errorf("findings lack the line of seed 1:\n%s", got)
 	}
 }

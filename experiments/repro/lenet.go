@@ -55,7 +55,7 @@ type runTime struct {
 func (t runTime) String() string {
 	perStep := ""
 	if t.Steps > 0 {
-		perStep = fmt.Sprintf(" for %d training steps in all (%.0f ms per step, evaluation "+
+		perStep = fmt.Sprintf(" for %d training steps in all (%.0f ms per step, all other work "+
 			"included)", t.Steps, float64(t.Wall.Milliseconds())/float64(t.Steps))
 	}
 	return fmt.Sprintf("Total wall-clock time: %s%s. Load average (1, 5, 15 minutes) "+

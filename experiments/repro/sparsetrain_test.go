@@ -2,6 +2,9 @@ package repro
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +36,36 @@ func TestRunSparseKeepsSparsity(t *testing.T) {
 	}
 	if _, err := RunSparse(c, g, train, test, "dense", target, 1); err == nil {
 		t.Error("unknown method accepted")
+	}
+}
+
+func TestSparseReportVerdict(t *testing.T) {
+	data := fashionSubsetFolder(t)
+	recipe, err := ParseRecipe("x.yaml", []byte("reproduction: sparse-training\ndata: "+data+`
+seeds: [1]
+training: {sizes: [784, 30, 20, 10], solver: adam, learn_rate: 0.001, batch: 20, steps: 40}
+targets: [0.9]
+methods: [static, RigL]
+regrowth: {every: 10, end: 30, drop_fraction: 0.3}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if err := recipe.Run(Options{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(out, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"| 90% | RigL |", "- 90%: RigL is ", "That result",
+		"training steps in all"} {
+		if !strings.Contains(string(readme), w) {
+			t.Errorf("README lacks %q", w)
+		}
+	}
+	if strings.Contains(string(readme), "%!") {
+		t.Errorf("README has a formatting error:\n%s", readme)
 	}
 }
