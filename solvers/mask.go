@@ -216,7 +216,6 @@ func protectFloor(l *layer, scores []float64) int {
 // applyUnits sets the mask of l from the pruned units, zeros newly pruned
 // weights and returns the number of mask entries changed.
 func (s *Solver) applyUnits(l *layer, pruned []bool) int {
-	p := &s.params[l.param]
 	flips, count := 0, 0
 	for i := range l.keep {
 		u := i
@@ -224,28 +223,32 @@ func (s *Solver) applyUnits(l *layer, pruned []bool) int {
 			u = int(l.unitOf[i])
 		}
 		keep := !pruned[u]
-		if keep != l.keep[i] {
-			flips++
-			l.keep[i] = keep
-		}
-		if !keep {
-			count++
-			if p.w32 != nil {
-				p.w32[i] = 0
-			} else {
-				p.w64[i] = 0
-			}
-		}
+		flips += int(boolToUint8(s.setKeep(l, i, keep)))
+		count += int(boolToUint8(!keep))
 	}
 	l.pruned, l.flips = count, flips
 	return flips
+}
+
+// setKeep sets mask entry i of l, zeros the weight when it is pruned, and
+// reports whether the entry changed.
+func (s *Solver) setKeep(l *layer, i int, keep bool) bool {
+	changed := keep != l.keep[i]
+	l.keep[i] = keep
+	if !keep {
+		if p := &s.params[l.param]; p.w32 != nil {
+			p.w32[i] = 0
+		} else {
+			p.w64[i] = 0
+		}
+	}
+	return changed
 }
 
 // pruneNM prunes min(round(s·M), M−N) weights of every run of M along the
 // axis: the lowest scores, ties to the lower position.
 func (s *Solver) pruneNM(nm NM, l *layer, target float64) int {
 	z := min(roundCount(target, nm.M), nm.M-nm.N)
-	p := &s.params[l.param]
 	flips, count := 0, 0
 	scores := l.elScores
 	order := l.runOrder
@@ -266,18 +269,8 @@ func (s *Solver) pruneNM(nm NM, l *layer, target float64) int {
 		}
 		for j, i := range order {
 			keep := j >= z
-			if keep != l.keep[i] {
-				flips++
-				l.keep[i] = keep
-			}
-			if !keep {
-				count++
-				if p.w32 != nil {
-					p.w32[i] = 0
-				} else {
-					p.w64[i] = 0
-				}
-			}
+			flips += int(boolToUint8(s.setKeep(l, i, keep)))
+			count += int(boolToUint8(!keep))
 		}
 	})
 	l.pruned, l.flips = count, flips

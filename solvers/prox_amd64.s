@@ -1,5 +1,11 @@
 #include "textflag.h"
 
+// KEEPMASK loads the 8 bools at (SI), each 0 or 1, into Y4 as 8 dwords of
+// all ones (kept) or all zeros (rejected); Y5 must hold zeros.
+#define KEEPMASK \
+	VPMOVZXBD (SI), Y4; \
+	VPSUBD    Y4, Y5, Y4
+
 // func softThresholdAVX2(w []float32, keep []bool, t float32, masked bool)
 // Processes len(w)/8*8 elements: w ← (w − clamp(w, −t, t)) & keep.
 // The clamp is max(−t, w) then min(t, ·) with w as the second source:
@@ -26,8 +32,7 @@ masked:
 	VMAXPS Y0, Y2, Y3
 	VMINPS Y3, Y1, Y3
 	VSUBPS Y3, Y0, Y0
-	VPMOVZXBD (SI), Y4
-	VPSUBD Y4, Y5, Y4
+	KEEPMASK
 	VANDPS Y4, Y0, Y0
 	VMOVUPS Y0, (DI)
 	ADDQ $32, DI
@@ -61,8 +66,7 @@ TEXT ·maskAVX2(SB), NOSPLIT, $0-48
 	JZ mdone
 
 mloop:
-	VPMOVZXBD (SI), Y4
-	VPSUBD Y4, Y5, Y4
+	KEEPMASK
 	VANDPS (DI), Y4, Y0
 	VMOVUPS Y0, (DI)
 	ADDQ $32, DI
@@ -118,8 +122,7 @@ sqloop:
 	VORPS Y3, Y8, Y8
 	TESTQ DX, DX
 	JZ sqnomask
-	VPMOVZXBD (SI), Y4
-	VPSUBD Y4, Y5, Y4
+	KEEPMASK
 	VANDPS Y4, Y0, Y0
 	ADDQ $8, SI
 
@@ -140,8 +143,7 @@ sqnomask:
 	VORPS Y3, Y8, Y8
 	TESTQ DX, DX
 	JZ sqnomask2
-	VPMOVZXBD (SI), Y4
-	VPSUBD Y4, Y5, Y4
+	KEEPMASK
 	VANDPS Y4, Y0, Y0
 	ADDQ $8, SI
 

@@ -118,26 +118,45 @@ func TestStructuredPruningZeroesWholeUnits(t *testing.T) {
 }
 
 func TestNMPruningPattern(t *testing.T) {
-	// 2:4 along axis 0 of an 8×3 weight: every run of 4 rows in a column
-	// keeps exactly 2 weights.
-	w, data, step := matrixModel(t, 8, 3)
-	s, err := Wrap(gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0)),
-		WithPruning(w, Magnitude{}, constant(0.5), WithStructure(NM{N: 2, M: 4})))
-	if err != nil {
-		t.Fatal(err)
+	// Every run of M weights along the axis keeps exactly N once the
+	// target reaches (M−N)/M, and min(round(s·M), M−N) are pruned before.
+	cases := []struct {
+		shape  []int
+		nm     NM
+		target float64
+		kept   int
+	}{
+		{[]int{8, 3}, NM{N: 2, M: 4}, 0.5, 2},
+		{[]int{8, 3}, NM{N: 1, M: 4}, 0.75, 1},
+		{[]int{8, 3}, NM{N: 1, M: 4}, 0.5, 2}, // round(0.5·4) = 2 pruned
+		{[]int{8, 3}, NM{N: 2, M: 4}, 0.9, 2}, // capped at M−N
+		{[]int{2, 8, 3, 1}, NM{N: 3, M: 8, Axis: 1}, 5.0 / 8, 3},
+		{[]int{3, 10}, NM{N: 4, M: 5, Axis: 1}, 0.2, 4},
 	}
-	step(s)
-	for col := 0; col < 3; col++ {
-		for start := 0; start < 8; start += 4 {
+	for ci, c := range cases {
+		w, data, step := matrixModel(t, c.shape...)
+		s, err := Wrap(gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0)),
+			WithPruning(w, Magnitude{}, constant(c.target), WithStructure(c.nm)))
+		if err != nil {
+			t.Fatalf("case %d: %v", ci, err)
+		}
+		step(s)
+		runs := 0
+		nmRuns(c.nm, tensor.Shape(c.shape), func(first, stride int) {
+			runs++
 			kept := 0
-			for r := start; r < start+4; r++ {
-				if data[r*3+col] != 0 {
+			for j := 0; j < c.nm.M; j++ {
+				if data[first+j*stride] != 0 {
 					kept++
 				}
 			}
-			if kept != 2 {
-				t.Errorf("column %d rows %d–%d keep %d weights, want 2", col, start, start+3, kept)
+			if kept != c.kept {
+				t.Errorf("case %d (%s): run at %d keeps %d weights, want %d",
+					ci, c.nm, first, kept, c.kept)
 			}
+		})
+		if want := tensor.Shape(c.shape).TotalSize() / c.nm.M; runs != want {
+			t.Errorf("case %d (%s): %d runs visited, want %d", ci, c.nm, runs, want)
 		}
 	}
 }
@@ -166,6 +185,9 @@ func TestStructureShapeErrors(t *testing.T) {
 		msg := err.Error()
 		if !strings.Contains(msg, `"w"`) || !strings.Contains(msg, fmt.Sprint(tensor.Shape(c.shape))) {
 			t.Errorf("case %d: error %q does not name the parameter and its shape", i, msg)
+		}
+		if !strings.Contains(msg, c.structure.String()) {
+			t.Errorf("case %d: error %q does not name the structure %s", i, msg, c.structure)
 		}
 	}
 }

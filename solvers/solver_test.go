@@ -3,6 +3,7 @@ package solvers
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -210,8 +211,33 @@ func TestSelectSmallestExactWithTies(t *testing.T) {
 	}
 }
 
-// TestSelectSmallestMatchesSort compares against a stable sort of
-// (score, index) pairs on inputs with many ties.
+// checkSelectSmallest compares SelectSmallest on scores with the first k
+// indices of a stable sort of (score, index) pairs.
+func checkSelectSmallest(t *testing.T, label string, scores []float64, k int) {
+	t.Helper()
+	n := len(scores)
+	got := make([]bool, n)
+	SelectSmallest(scores, k, make([]float64, n), got)
+
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
+	want := make([]bool, n)
+	for _, i := range order[:k] {
+		want[i] = true
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("%s (n=%d, k=%d): index %d (score %v) selected %v, want %v",
+				label, n, k, i, scores[i], got[i], want[i])
+		}
+	}
+}
+
+// TestSelectSmallestMatchesSort compares small inputs with many ties
+// against a stable sort.
 func TestSelectSmallestMatchesSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for trial := 0; trial < 200; trial++ {
@@ -221,25 +247,7 @@ func TestSelectSmallestMatchesSort(t *testing.T) {
 		for i := range scores {
 			scores[i] = float64(r.IntN(levels))
 		}
-		k := r.IntN(n + 1)
-		got := make([]bool, n)
-		SelectSmallest(scores, k, make([]float64, n), got)
-
-		order := make([]int, n)
-		for i := range order {
-			order[i] = i
-		}
-		sortStable(order, scores)
-		want := make([]bool, n)
-		for _, i := range order[:k] {
-			want[i] = true
-		}
-		for i := range got {
-			if got[i] != want[i] {
-				t.Fatalf("trial %d (n=%d, k=%d): index %d selected %v, want %v",
-					trial, n, k, i, got[i], want[i])
-			}
-		}
+		checkSelectSmallest(t, fmt.Sprintf("trial %d", trial), scores, r.IntN(n+1))
 	}
 }
 
@@ -250,6 +258,10 @@ func TestSelectSmallestMatchesSort(t *testing.T) {
 func TestSelectSmallestLargeMatchesSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	const n = 3*sampledMin + 7
+	sampled := map[int]bool{}
+	for j := 0; j < sampleSize; j++ {
+		sampled[int(uint64(j)*uint64(n)/sampleSize)] = true
+	}
 	inputs := map[string]func(i int) float64{
 		"random":   func(int) float64 { return r.NormFloat64() },
 		"ties":     func(int) float64 { return float64(r.IntN(5)) },
@@ -262,12 +274,10 @@ func TestSelectSmallestLargeMatchesSort(t *testing.T) {
 			return float64(i % 4)
 		},
 		"misleading sample": func(i int) float64 {
-			// Every sampled index holds 0 and every other one 1, so the
-			// bracket [0, 0] holds too few scores for most ranks.
-			for j := 0; j < sampleSize; j++ {
-				if int(uint64(j)*uint64(n)/sampleSize) == i {
-					return 0
-				}
+			// Every sampled index has score 0 and every other one 1 to 3,
+			// so the bracket [0, 0] contains too few scores for most ranks.
+			if sampled[i] {
+				return 0
 			}
 			return 1 + float64(i%3)
 		},
@@ -277,32 +287,8 @@ func TestSelectSmallestLargeMatchesSort(t *testing.T) {
 		for i := range scores {
 			scores[i] = gen(i)
 		}
-		order := make([]int, n)
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
 		for _, k := range []int{1, n / 10, n / 2, 9 * n / 10, n - 1} {
-			got := make([]bool, n)
-			SelectSmallest(scores, k, make([]float64, n), got)
-			want := make([]bool, n)
-			for _, i := range order[:k] {
-				want[i] = true
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("%s, k=%d: index %d (score %v) selected %v, want %v",
-						name, k, i, scores[i], got[i], want[i])
-				}
-			}
-		}
-	}
-}
-
-func sortStable(order []int, scores []float64) {
-	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && scores[order[j]] < scores[order[j-1]]; j-- {
-			order[j], order[j-1] = order[j-1], order[j]
+			checkSelectSmallest(t, name, scores, k)
 		}
 	}
 }

@@ -287,28 +287,16 @@ func (s *Solver) checkParam(p *param) error {
 		}
 	case *gorgonia.F32:
 		gv, ok := g.(*gorgonia.F32)
-		if !ok {
-			return errors.Errorf("solvers: Step: gradient of %q is a %T, but its weight is "+
-				"a float32 scalar", p.name, g)
+		kind = f32
+		if err := p.setScalar(kind, g, ok, func() float64 { return float64(*gv) }); err != nil {
+			return err
 		}
-		kind, p.scalar, p.size, p.dense = f32, true, 1, nil
-		p.w32, p.g32, p.w64, p.g64 = nil, nil, nil, nil
-		if v := float64(*gv); v-v != 0 {
-			return errors.Errorf("solvers: Step: gradient of %q is %v", p.name, v)
-		}
-		p.gradSq = float64(*gv) * float64(*gv)
 	case *gorgonia.F64:
 		gv, ok := g.(*gorgonia.F64)
-		if !ok {
-			return errors.Errorf("solvers: Step: gradient of %q is a %T, but its weight is "+
-				"a float64 scalar", p.name, g)
+		kind = f64
+		if err := p.setScalar(kind, g, ok, func() float64 { return float64(*gv) }); err != nil {
+			return err
 		}
-		kind, p.scalar, p.size, p.dense = f64, true, 1, nil
-		p.w32, p.g32, p.w64, p.g64 = nil, nil, nil, nil
-		if v := float64(*gv); v-v != 0 {
-			return errors.Errorf("solvers: Step: gradient of %q is %v", p.name, v)
-		}
-		p.gradSq = float64(*gv) * float64(*gv)
 	default:
 		return errors.Errorf("solvers: Step: weight of %q is a %T; only *tensor.Dense, "+
 			"*gorgonia.F32 and *gorgonia.F64 are supported", p.name, w)
@@ -337,6 +325,22 @@ func (s *Solver) checkParam(p *param) error {
 				p.name, p.g64[bad], bad)
 		}
 	}
+	return nil
+}
+
+// setScalar records a scalar parameter of the given kind whose gradient
+// g has that kind when ok, and whose value grad returns.
+func (p *param) setScalar(kind dtypeKind, g gorgonia.Value, ok bool, grad func() float64) error {
+	if !ok {
+		return errors.Errorf("solvers: Step: gradient of %q is a %T, but its weight is a %v "+
+			"scalar", p.name, g, kind)
+	}
+	p.scalar, p.size, p.dense = true, 1, nil
+	p.w32, p.g32, p.w64, p.g64 = nil, nil, nil, nil
+	if v := grad(); v-v != 0 {
+		return errors.Errorf("solvers: Step: gradient of %q is %v", p.name, v)
+	}
+	p.gradSq = grad() * grad()
 	return nil
 }
 
@@ -421,53 +425,51 @@ const statsChunk = 2048
 // parameter i and, when the metrics are measured at every step, stores
 // its weight statistics.
 func (s *Solver) proxL1WithStats(i int, thr float64) {
-	p := &s.params[i]
-	var zeros int
-	var abs, sq float64
-	for lo := 0; lo < p.size; lo += statsChunk {
-		hi := min(lo+statsChunk, p.size)
+	s.passWithStats(i, func(lo, hi int) {
+		p := &s.params[i]
 		var keep []bool
 		if p.keep != nil {
 			keep = p.keep[lo:hi]
 		}
-		var z int
-		var a, q float64
 		if p.w32 != nil {
 			softThreshold32(p.w32[lo:hi], float32(thr), keep)
-			if s.eager {
-				z, a, q = weightStats32(p.w32[lo:hi])
-			}
 		} else {
 			softThreshold(p.w64[lo:hi], thr, keep)
-			if s.eager {
-				z, a, q = weightStats(p.w64[lo:hi])
-			}
 		}
-		zeros, abs, sq = zeros+z, abs+a, sq+q
-	}
-	s.zeros[i], s.absSum[i], s.sqSum[i], s.haveStats[i] = zeros, abs, sq, s.eager
+	})
 }
 
 // maskWithStats applies the mask of parameter i and, when the metrics are
 // measured at every step, stores its weight statistics.
 func (s *Solver) maskWithStats(i int) {
+	s.passWithStats(i, func(lo, hi int) {
+		if p := &s.params[i]; p.w32 != nil {
+			applyMask(p.w32[lo:hi], p.keep[lo:hi])
+		} else {
+			applyMask(p.w64[lo:hi], p.keep[lo:hi])
+		}
+	})
+}
+
+// passWithStats runs update on the weights of parameter i in chunks of
+// statsChunk and, when the metrics are measured at every step, measures
+// each chunk after its update.
+func (s *Solver) passWithStats(i int, update func(lo, hi int)) {
 	p := &s.params[i]
 	var zeros int
 	var abs, sq float64
 	for lo := 0; lo < p.size; lo += statsChunk {
 		hi := min(lo+statsChunk, p.size)
+		update(lo, hi)
+		if !s.eager {
+			continue
+		}
 		var z int
 		var a, q float64
 		if p.w32 != nil {
-			applyMask(p.w32[lo:hi], p.keep[lo:hi])
-			if s.eager {
-				z, a, q = weightStats32(p.w32[lo:hi])
-			}
+			z, a, q = weightStats32(p.w32[lo:hi])
 		} else {
-			applyMask(p.w64[lo:hi], p.keep[lo:hi])
-			if s.eager {
-				z, a, q = weightStats(p.w64[lo:hi])
-			}
+			z, a, q = weightStats(p.w64[lo:hi])
 		}
 		zeros, abs, sq = zeros+z, abs+a, sq+q
 	}

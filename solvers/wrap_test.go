@@ -427,9 +427,9 @@ func snapshot(t *testing.T, s *Solver, params []*fakeParam) []byte {
 }
 
 // TestRejectedStepChangesNothing makes Step fail in every way the
-// parameter list and gradients can be wrong, after three good steps of an
-// Adam whose moments Save includes, and compares the bytes of the weights
-// and of Save before and after each failure.
+// parameter list and gradients can be wrong. The solver first takes three
+// good steps with an Adam whose moments Save includes. The test compares
+// the bytes of the weights and of Save before and after each failure.
 func TestRejectedStepChangesNothing(t *testing.T) {
 	filled := func(dt tensor.Dtype, v float64, shape ...int) *tensor.Dense {
 		d := dense(dt, shape...)
