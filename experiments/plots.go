@@ -24,10 +24,11 @@ const (
 
 // series is one line of a plot over steps.
 type series struct {
-	label  string
-	xy     plotter.XYs
-	dashed bool
-	color  int
+	label    string
+	xy       plotter.XYs
+	dashed   bool
+	color    int
+	noLegend bool
 }
 
 // savePlot writes p as SVG to path, and also as PNG beside it when png
@@ -82,7 +83,9 @@ func addSeries(p *plot.Plot, ss []series) error {
 			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		}
 		p.Add(l)
-		p.Legend.Add(s.label, l)
+		if !s.noLegend {
+			p.Legend.Add(s.label, l)
+		}
 	}
 	return nil
 }
@@ -120,12 +123,19 @@ func plotSparsityAccuracy(groups []*group, path string, png bool) error {
 	p := newPlot("Test accuracy (solid) and sparsity (dashed)", "step", "fraction")
 	p.Y.Min, p.Y.Max = 0, 1.05
 	legendMiddleRight(p)
+	// Beyond two groups, one legend entry per group color keeps the
+	// legend small; the title names the line style of each quantity.
+	short := len(groups) > 2
 	var ss []series
 	for i, g := range groups {
+		accuracy := g.label + " accuracy"
+		if short {
+			accuracy = g.label
+		}
 		ss = append(ss,
-			series{label: g.label + " accuracy", color: i,
+			series{label: accuracy, color: i,
 				xy: groupMeans(g, func(r *Record) float64 { return r.TestAccuracy })},
-			series{label: g.label + " sparsity", color: i, dashed: true,
+			series{label: g.label + " sparsity", color: i, dashed: true, noLegend: short,
 				xy: groupMeans(g, func(r *Record) float64 { return r.Sparsity })})
 	}
 	if err := addSeries(p, ss); err != nil {
@@ -247,11 +257,13 @@ func plotAccuracyVsSparsity(groups []*group, path string, png bool) error {
 	p := newPlot("Final test accuracy against final sparsity, one point per run",
 		"sparsity", "test accuracy")
 	p.Legend.Top, p.Legend.Left = false, true
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, g := range groups {
 		var xy plotter.XYs
 		for _, run := range g.runs {
 			last := run[len(run)-1]
 			xy = append(xy, plotter.XY{X: last.Sparsity, Y: last.TestAccuracy})
+			lo, hi = math.Min(lo, last.TestAccuracy), math.Max(hi, last.TestAccuracy)
 		}
 		sc, err := plotter.NewScatter(xy)
 		if err != nil {
@@ -264,6 +276,13 @@ func plotAccuracyVsSparsity(groups []*group, path string, png bool) error {
 		p.Legend.Add(g.label, sc)
 	}
 	p.X.Min, p.X.Max = -0.02, 1.02
+
+	// Room under the points for the legend at the bottom: about 15
+	// points of height per entry out of roughly 230 for the data area.
+	share := math.Min(0.7, float64(len(groups))*15/230)
+	span := math.Max(hi-lo, 0.01)
+	p.Y.Min = lo - span*share/(1-share)
+	p.Y.Max = hi + 0.05*span
 	return savePlot(p, path, png)
 }
 

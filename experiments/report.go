@@ -42,7 +42,7 @@ func groupRecords(records []Record) []*group {
 	for _, r := range records {
 		key := r.RecipeHash + "/" + r.Variant
 		if _, ok := byKey[key]; !ok {
-			g := &group{key: key, label: groupLabel(&r)}
+			g := &group{key: key}
 			byKey[key] = g
 			groups = append(groups, g)
 		}
@@ -68,24 +68,59 @@ func groupRecords(records []Record) []*group {
 	for _, g := range groups {
 		sort.SliceStable(g.runs, func(i, j int) bool { return g.runs[i][0].Seed < g.runs[j][0].Seed })
 	}
+	labelGroups(groups)
 	return groups
 }
 
-// groupLabel names a group by its variant and sweep point.
-func groupLabel(r *Record) string {
-	if len(r.Point) == 0 {
-		return r.Variant
+// labelGroups names each group by its variant followed by the sweep
+// grid values that differ between groups, so a grid axis with one value
+// does not lengthen every label. A group without grid values gets its
+// recipe's name in front when the groups come from several recipes.
+// Labels that still collide get the recipe name and hash appended.
+func labelGroups(groups []*group) {
+	values := map[string]map[string]bool{} // grid key → values seen
+	present := map[string]int{}            // grid key → groups that set it
+	recipes := map[string]bool{}
+	for _, g := range groups {
+		r := g.runs[0][0]
+		recipes[r.Recipe] = true
+		for k, v := range r.Point {
+			if values[k] == nil {
+				values[k] = map[string]bool{}
+			}
+			values[k][v] = true
+			present[k]++
+		}
 	}
-	keys := make([]string, 0, len(r.Point))
-	for k := range r.Point {
-		keys = append(keys, k)
+	var varying []string
+	for k := range values {
+		if len(values[k]) > 1 || present[k] < len(groups) {
+			varying = append(varying, k)
+		}
 	}
-	sort.Strings(keys)
-	parts := []string{r.Variant}
-	for _, k := range keys {
-		parts = append(parts, k+"="+r.Point[k])
+	sort.Strings(varying)
+
+	count := map[string]int{}
+	for _, g := range groups {
+		r := g.runs[0][0]
+		parts := []string{r.Variant}
+		if len(r.Point) == 0 && len(recipes) > 1 {
+			parts = []string{r.Recipe, r.Variant}
+		}
+		for _, k := range varying {
+			if v, ok := r.Point[k]; ok {
+				parts = append(parts, k+"="+v)
+			}
+		}
+		g.label = strings.Join(parts, " ")
+		count[g.label]++
 	}
-	return strings.Join(parts, " ")
+	for _, g := range groups {
+		if count[g.label] > 1 {
+			r := g.runs[0][0]
+			g.label += fmt.Sprintf(" (%s, hash %s)", r.Recipe, r.RecipeHash)
+		}
+	}
 }
 
 // LoadRecords reads the records of run folders, sweep folders or

@@ -276,3 +276,36 @@ func TestOrdinalSuffix(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupLabels(t *testing.T) {
+	rec := func(recipe, hash, variant string, point map[string]string) Record {
+		return Record{Recipe: recipe, RecipeHash: hash, Variant: variant, Seed: 1, Point: point}
+	}
+	cases := []struct {
+		records []Record
+		want    []string
+	}{
+		{[]Record{rec("a", "h1", "dense", nil), rec("a", "h1", "sparse", nil)},
+			[]string{"dense", "sparse"}},
+		// A grid axis with one value is left out of the labels.
+		{[]Record{
+			rec("s-p0", "h1", "sparse", map[string]string{"steps": "300", "solver.lr": "0.01"}),
+			rec("s-p1", "h2", "sparse", map[string]string{"steps": "300", "solver.lr": "0.001"})},
+			[]string{"sparse solver.lr=0.01", "sparse solver.lr=0.001"}},
+		{[]Record{rec("a", "h1", "dense", nil), rec("a", "h1", "sparse", nil),
+			rec("b", "h2", "sparse", nil)},
+			[]string{"a dense", "a sparse", "b sparse"}},
+		// The same recipe name with two hashes: the hash separates them.
+		{[]Record{rec("a", "h1", "sparse", nil), rec("a", "h2", "sparse", nil)},
+			[]string{"sparse (a, hash h1)", "sparse (a, hash h2)"}},
+	}
+	for i, c := range cases {
+		var got []string
+		for _, g := range groupRecords(c.records) {
+			got = append(got, g.label)
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("case %d: labels %q, want %q", i, got, c.want)
+		}
+	}
+}

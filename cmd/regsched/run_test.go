@@ -261,15 +261,25 @@ func TestSweepShardsAndReport(t *testing.T) {
 	}
 
 	// Bad sweep input is a usage error.
-	for i, args := range [][]string{
-		{recipe, "--grid", "solver.lr"},
-		{recipe, "--grid", "solver.lrr=1"},
-		{recipe, "--shard", "2/2"},
-		{recipe, "--shard-count", "0"}, // JOB_COMPLETION_INDEX is still set
-	} {
+	bad := []struct {
+		args []string
+		want string // expected substring of the message
+	}{
+		{[]string{recipe, "--grid", "solver.lr"}, "--grid"},
+		{[]string{recipe, "--grid", "solver.lrr=1"}, `unknown key "lrr" in solver`},
+		{[]string{recipe, "--shard", "2/2"}, "--shard"},
+		// JOB_COMPLETION_INDEX is still set.
+		{[]string{recipe, "--shard-count", "0"},
+			"JOB_COMPLETION_INDEX is set (1) but --shard-count (0) is not"},
+	}
+	for i, c := range bad {
 		out := filepath.Join(dir, "bad")
-		if msg, code := execute(t, newSweepCmd(), append(args, "--out", out)...); code != 2 {
+		msg, code := execute(t, newSweepCmd(), append(c.args, "--out", out)...)
+		if code != 2 {
 			t.Errorf("bad case %d: exit status %d, want 2 (%s)", i, code, msg)
+		}
+		if !strings.Contains(msg, c.want) {
+			t.Errorf("bad case %d: message %q, want one containing %q", i, msg, c.want)
 		}
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
 			t.Errorf("bad case %d: %s was created", i, out)

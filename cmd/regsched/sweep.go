@@ -81,6 +81,11 @@ func chooseShard(cmd *cobra.Command, flag string, count int) (experiments.Shard,
 		s, err := experiments.ParseShard(flag)
 		return s, errors.Wrap(err, "--shard")
 	}
+	if id := os.Getenv("JOB_COMPLETION_INDEX"); id != "" && os.Getenv("SLURM_ARRAY_TASK_ID") == "" &&
+		count < 1 {
+		return experiments.Shard{}, errors.Errorf("JOB_COMPLETION_INDEX is set (%s) but --shard-count "+
+			"(%d) is not: pass the Indexed Job's completions as --shard-count", id, count)
+	}
 	s, ok, err := experiments.ShardFromEnv(os.Getenv, count)
 	if err != nil || ok {
 		return s, err
