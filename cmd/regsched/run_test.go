@@ -79,17 +79,25 @@ func TestRunBadInputExitsTwo(t *testing.T) {
 		{[]string{filepath.Join(dir, "missing.yaml")}, "no such file"},
 		{[]string{recipe, recipe}, "accepts at most 1 arg"},
 	}
-	for i, c := range cases {
-		msg, code := execute(t, newRunCmd(), append(c.args, "--out", out)...)
-		if code != 2 {
-			t.Errorf("case %d: exit status %d, want 2 (output %q)", i, code, msg)
-		}
-		if !strings.Contains(msg, c.want) {
-			t.Errorf("case %d: message %q, want one containing %q", i, msg, c.want)
-		}
-		if _, err := os.Stat(out); !os.IsNotExist(err) {
-			t.Fatalf("case %d: %s was created", i, out)
-		}
+	for _, c := range cases {
+		expectUsageError(t, newRunCmd, append(c.args, "--out", out), c.want, out)
+	}
+}
+
+// expectUsageError runs a fresh command from newCmd with args and checks
+// that it exits with status 2, that its message contains want and that
+// out was not created.
+func expectUsageError(t *testing.T, newCmd func() *cobra.Command, args []string, want, out string) {
+	t.Helper()
+	msg, code := execute(t, newCmd(), args...)
+	if code != 2 {
+		t.Errorf("%q: exit status %d, want 2 (output %q)", args, code, msg)
+	}
+	if !strings.Contains(msg, want) {
+		t.Errorf("%q: message %q, want one containing %q", args, msg, want)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%q: %s was created", args, out)
 	}
 }
 
@@ -272,18 +280,9 @@ func TestSweepShardsAndReport(t *testing.T) {
 		{[]string{recipe, "--shard-count", "0"},
 			"JOB_COMPLETION_INDEX is set (1) but --shard-count (0) is not"},
 	}
-	for i, c := range bad {
+	for _, c := range bad {
 		out := filepath.Join(dir, "bad")
-		msg, code := execute(t, newSweepCmd(), append(c.args, "--out", out)...)
-		if code != 2 {
-			t.Errorf("bad case %d: exit status %d, want 2 (%s)", i, code, msg)
-		}
-		if !strings.Contains(msg, c.want) {
-			t.Errorf("bad case %d: message %q, want one containing %q", i, msg, c.want)
-		}
-		if _, err := os.Stat(out); !os.IsNotExist(err) {
-			t.Errorf("bad case %d: %s was created", i, out)
-		}
+		expectUsageError(t, newSweepCmd, append(c.args, "--out", out), c.want, out)
 	}
 }
 
