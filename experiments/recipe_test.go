@@ -166,3 +166,19 @@ func FuzzRecipe(f *testing.F) {
 		}
 	})
 }
+
+func TestValidName(t *testing.T) {
+	cases := []struct {
+		name string
+		want bool
+	}{
+		{"digits-gmp", true}, {"a", true}, {"run_2.v1", true}, {"9lives", true},
+		{"", false}, {"../x", false}, {".hidden", false}, {"-x", false}, {"a/b", false},
+		{"a b", false}, {"ü", false},
+	}
+	for i, c := range cases {
+		if got := ValidName(c.name); got != c.want {
+			t.Errorf("case %d: ValidName(%q) = %v, want %v", i, c.name, got, c.want)
+		}
+	}
+}

@@ -21,6 +21,12 @@ const (
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
+// ValidName reports whether name can name a recipe and its run folder:
+// letters, digits, '.', '_' and '-', starting with a letter or digit, so
+// that it is one path element that never climbs out of the output
+// folder.
+func ValidName(name string) bool { return validName.MatchString(name) }
+
 // Validate checks every value of a recipe built in code or changed after
 // parsing (as the command line's flags do). Errors name the recipe path,
 // such as "pruning.sparsity (1.5) is outside [0, 1)".
@@ -30,7 +36,7 @@ func (r *Recipe) Validate() error {
 
 func (r *Recipe) validate(name string, lines KeyLines) error {
 	e := NewFieldCheck(name, lines)
-	if !validName.MatchString(r.Name) {
+	if !ValidName(r.Name) {
 		e.Fail("name", "(%q) must start with a letter or digit and hold only letters, "+
 			"digits, '.', '_' and '-'", r.Name)
 	}

@@ -109,6 +109,10 @@ func applyRunFlags(cmd *cobra.Command, r *experiments.Recipe, f *runFlags) error
 		r.Seeds = []uint64{f.seed}
 	}
 	if fl.Changed("name") {
+		if !experiments.ValidName(f.name) {
+			return errors.Errorf("--name (%q) must start with a letter or digit and contain only "+
+				"letters, digits, '.', '_' and '-'", f.name)
+		}
 		r.Name = f.name
 	}
 	if fl.Changed("sparsity") || fl.Changed("schedule") {

@@ -72,7 +72,7 @@ func TestRunBadInputExitsTwo(t *testing.T) {
 		{[]string{"--schedule", "linear(0, 1.5, 0, 10)"}, "--schedule"},
 		{[]string{"--schedule", "bogus(1)"}, "--schedule"},
 		{[]string{"--steps", "0"}, "--steps (0) must be at least 1"},
-		{[]string{"--name", "../x"}, `name ("../x")`},
+		{[]string{"--name", "../x"}, `--name ("../x") must start with a letter or digit`},
 		{[]string{recipe, "--sparsity", "0.99", "--schedule", "linear(0, 0.5, 0, 10)"},
 			"pruning.sparsity (0.99) differs"},
 		{[]string{typo}, `typo.yaml:7: unknown key "stepz" in the recipe`},
