@@ -268,7 +268,7 @@ func (s *SGD) Step(model []gorgonia.ValueGrad) error {
 	return s.stepMasked(model, nil)
 }
 
-func (s *SGD) stepMasked(model []gorgonia.ValueGrad, keep [][]bool) error {
+func (s *SGD) stepMasked(model []gorgonia.ValueGrad, f *fusedPass) error {
 	for i, n := range model {
 		if _, _, _, _, err := denseData(n, i); err != nil {
 			return err
@@ -277,27 +277,38 @@ func (s *SGD) stepMasked(model []gorgonia.ValueGrad, keep [][]bool) error {
 	for i, n := range model {
 		w32, g32, w64, g64, _ := denseData(n, i)
 		if w32 != nil {
-			sgdStep(w32, g32, maskOf(keep, i), s.LearnRate, s.BatchSize, s.Clip)
+			sgdStep(i, w32, g32, f, s.LearnRate, s.BatchSize, s.Clip)
 		} else {
-			sgdStep(w64, g64, maskOf(keep, i), s.LearnRate, s.BatchSize, s.Clip)
+			sgdStep(i, w64, g64, f, s.LearnRate, s.BatchSize, s.Clip)
 		}
 	}
 	return nil
 }
 
-// maskedStepper is an inner solver that zeros the gradients and the
-// weights that keep rejects inside its own pass over the data, so that
-// the wrapper does not make two more passes. keep[i] is nil for a
-// parameter that is not pruned, and keep itself may be nil.
+// maskedStepper is an inner solver that finishes the wrapper's work on
+// each chunk of weights inside its own pass over the data, so that the
+// wrapper makes no more passes over memory.
 type maskedStepper interface {
-	stepMasked(model []gorgonia.ValueGrad, keep [][]bool) error
+	stepMasked(model []gorgonia.ValueGrad, f *fusedPass) error
 }
 
-func maskOf(keep [][]bool, i int) []bool {
-	if keep == nil {
-		return nil
+// fusedPass is the wrapper's work on parameter i that an inner solver
+// runs chunk by chunk, f == nil meaning none. The gradients that keep[i]
+// rejects are zeroed before the update. After the update, after(i, lo,
+// hi) finishes the chunk when after is set. Otherwise the weights that
+// keep[i] rejects are zeroed. keep[i] is nil for a parameter that is
+// not pruned.
+type fusedPass struct {
+	keep  [][]bool
+	after func(i, lo, hi int)
+}
+
+// chunked reports whether parameter i needs chunks, and returns its mask.
+func (f *fusedPass) chunked(i int) (bool, []bool) {
+	if f == nil {
+		return false, nil
 	}
-	return keep[i]
+	return f.keep[i] != nil || f.after != nil, f.keep[i]
 }
 
 // maskChunk is the number of weights a masked step handles at a time:
@@ -305,29 +316,37 @@ func maskOf(keep [][]bool, i int) []bool {
 // while it is in the L1 cache costs no extra pass over memory.
 const maskChunk = 1024
 
-// stepChunks runs update on w in chunks of maskChunk, zeroing the
-// gradient before and the weight after each chunk's update where keep
-// is false, or on all of w at once when keep is nil. The result equals
-// masking all of g, updating all of w and masking all of w, because
-// every update is elementwise.
-func stepChunks[T float](w, g []T, keep []bool, update func(lo, hi int)) {
-	if keep == nil {
+// stepChunks runs update on parameter i, whose weights and gradient are
+// w and g. It does the work of f (see fusedPass) on each chunk of
+// maskChunk weights, or runs update on all of w at once when f has no
+// work for i. Every part is elementwise, so the result equals doing each
+// part on all of w in turn.
+func stepChunks[T float](i int, w, g []T, f *fusedPass, update func(lo, hi int)) {
+	chunked, keep := f.chunked(i)
+	if !chunked {
 		update(0, len(w))
 		return
 	}
 	for lo := 0; lo < len(w); lo += maskChunk {
 		hi := min(lo+maskChunk, len(w))
-		applyMask(g[lo:hi], keep[lo:hi])
+		if keep != nil {
+			applyMask(g[lo:hi], keep[lo:hi])
+		}
 		update(lo, hi)
-		applyMask(w[lo:hi], keep[lo:hi])
+		switch {
+		case f.after != nil:
+			f.after(i, lo, hi)
+		case keep != nil:
+			applyMask(w[lo:hi], keep[lo:hi])
+		}
 	}
 }
 
-func sgdStep[T float](w, g []T, keep []bool, eta, batch, clip float64) {
+func sgdStep[T float](i int, w, g []T, f *fusedPass, eta, batch, clip float64) {
 	clampAndScale(g, batch, clip)
 	negEta := T(-eta)
 	g = g[:len(w)]
-	stepChunks(w, g, keep, func(lo, hi int) {
+	stepChunks(i, w, g, f, func(lo, hi int) {
 		w, g := w[lo:hi], g[lo:hi]
 		g = g[:len(w)]
 		for i := range w {
@@ -342,27 +361,27 @@ func (s *Momentum) Step(model []gorgonia.ValueGrad) error {
 	return s.stepMasked(model, nil)
 }
 
-func (s *Momentum) stepMasked(model []gorgonia.ValueGrad, keep [][]bool) error {
+func (s *Momentum) stepMasked(model []gorgonia.ValueGrad, f *fusedPass) error {
 	if err := s.state.prepare(model, false); err != nil {
 		return err
 	}
 	for i, n := range model {
 		w32, g32, w64, g64, _ := denseData(n, i)
 		if w32 != nil {
-			momentumStep(w32, g32, s.state.m32[i], maskOf(keep, i), s)
+			momentumStep(i, w32, g32, s.state.m32[i], f, s)
 		} else {
-			momentumStep(w64, g64, s.state.m64[i], maskOf(keep, i), s)
+			momentumStep(i, w64, g64, s.state.m64[i], f, s)
 		}
 	}
 	s.state.iter++
 	return nil
 }
 
-func momentumStep[T float](w, g, v []T, keep []bool, s *Momentum) {
+func momentumStep[T float](i int, w, g, v []T, f *fusedPass, s *Momentum) {
 	clampAndScale(g, s.BatchSize, s.Clip)
 	negEta, m := T(-s.LearnRate), T(s.Momentum)
 	g, v = g[:len(w)], v[:len(w)]
-	stepChunks(w, g, keep, func(lo, hi int) {
+	stepChunks(i, w, g, f, func(lo, hi int) {
 		w, g, v := w[lo:hi], g[lo:hi], v[lo:hi]
 		g, v = g[:len(w)], v[:len(w)]
 		for i := range w {
@@ -379,8 +398,8 @@ func (s *Adam) Step(model []gorgonia.ValueGrad) error {
 	return s.step(model, nil, 0)
 }
 
-func (s *Adam) stepMasked(model []gorgonia.ValueGrad, keep [][]bool) error {
-	return s.step(model, keep, 0)
+func (s *Adam) stepMasked(model []gorgonia.ValueGrad, f *fusedPass) error {
+	return s.step(model, f, 0)
 }
 
 // Step scales every parameter by 1 − η·WeightDecay, takes an Adam step
@@ -389,11 +408,11 @@ func (s *AdamW) Step(model []gorgonia.ValueGrad) error {
 	return s.step(model, nil, s.WeightDecay)
 }
 
-func (s *AdamW) stepMasked(model []gorgonia.ValueGrad, keep [][]bool) error {
-	return s.step(model, keep, s.WeightDecay)
+func (s *AdamW) stepMasked(model []gorgonia.ValueGrad, f *fusedPass) error {
+	return s.step(model, f, s.WeightDecay)
 }
 
-func (s *Adam) step(model []gorgonia.ValueGrad, keep [][]bool, decay float64) error {
+func (s *Adam) step(model []gorgonia.ValueGrad, f *fusedPass, decay float64) error {
 	if err := s.state.prepare(model, true); err != nil {
 		return err
 	}
@@ -401,11 +420,9 @@ func (s *Adam) step(model []gorgonia.ValueGrad, keep [][]bool, decay float64) er
 	for i, n := range model {
 		w32, g32, w64, g64, _ := denseData(n, i)
 		if w32 != nil {
-			adamStep(w32, g32, s.state.m32[i], s.state.v32[i], maskOf(keep, i), s,
-				s.state.iter, decay)
+			adamStep(i, w32, g32, s.state.m32[i], s.state.v32[i], f, s, s.state.iter, decay)
 		} else {
-			adamStep(w64, g64, s.state.m64[i], s.state.v64[i], maskOf(keep, i), s,
-				s.state.iter, decay)
+			adamStep(i, w64, g64, s.state.m64[i], s.state.v64[i], f, s, s.state.iter, decay)
 		}
 	}
 	return nil
@@ -414,7 +431,8 @@ func (s *Adam) step(model []gorgonia.ValueGrad, keep [][]bool, decay float64) er
 // adamStep follows the operation order of Gorgonia's AdamSolver on a
 // *tensor.Dense: m ← (1−β₁)·g + β₁·m, v ← (1−β₂)·g² + β₂·v,
 // w ← w + (m·c₁·(−η)) / (√(v·c₂) + ε) with cᵢ = 1/(1−βᵢᵗ).
-func adamStep[T float](w, g, m, v []T, keep []bool, s *Adam, iter int, decay float64) {
+func adamStep[T float](i int, w, g, m, v []T, f *fusedPass, s *Adam, iter int,
+	decay float64) {
 	clampAndScale(g, s.BatchSize, s.Clip)
 	correction1 := 1 - math.Pow(s.Beta1, float64(iter))
 	correction2 := 1 - math.Pow(s.Beta2, float64(iter))
@@ -424,7 +442,7 @@ func adamStep[T float](w, g, m, v []T, keep []bool, s *Adam, iter int, decay flo
 	eps, negEta := T(s.Eps), -T(s.LearnRate)
 	scale := T(1 - s.LearnRate*decay)
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-	stepChunks(w, g, keep, func(lo, hi int) {
+	stepChunks(i, w, g, f, func(lo, hi int) {
 		w, g, m, v := w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]
 		g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 		if decay != 0 {

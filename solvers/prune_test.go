@@ -571,3 +571,63 @@ func TestVectorStatisticsMatchScalar(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(1, math.Abs(b)) }
+
+// TestRegrowthDropFractionDecays checks the flips of each drop-and-grow
+// update against the cosine decay f(t) = 0.3·(1+cos(π·t/20))/2 on the 48
+// kept weights of w1: round(f·48) dropped and as many grown.
+func TestRegrowthDropFractionDecays(t *testing.T) {
+	want := map[int]int{5: 2 * 12, 10: 2 * 7, 15: 2 * 2} // f = 0.2561, 0.15, 0.0439
+	for i, r := range []Regrowth{SET{Every: 5, End: 20}, RigL{Every: 5, End: 20}} {
+		m := newModel(t, tensor.Float32, 32)
+		s, err := Wrap(NewAdam(), WithLearnRate(0.01),
+			WithPruning(m.w1, Magnitude{}, constant(0.5), WithRegrowth(r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := 0; step < 20; step++ {
+			m.train(t, s, 1)
+			if step == 0 {
+				continue
+			}
+			if got := s.Metrics().Flips; got != want[step] {
+				t.Errorf("case %d (%T) step %d: %d flips, want %d", i, r, step, got, want[step])
+			}
+		}
+	}
+}
+
+// TestRegrowthResetsMoments checks that the weights RigL grows start at
+// 0 with Adam moments of 0, while kept weights keep theirs.
+func TestRegrowthResetsMoments(t *testing.T) {
+	m := newModel(t, tensor.Float32, 33)
+	adam := NewAdam()
+	s, err := Wrap(adam, WithLearnRate(0.01),
+		WithPruning(m.w1, Magnitude{}, constant(0.5), WithRegrowth(RigL{Every: 3, End: 30})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.train(t, s, 3) // steps 0 to 2: prune, then two plain steps
+	before := append([]bool(nil), s.params[0].keep...)
+	m.train(t, s, 1) // step 3 regrows
+
+	after := s.params[0].keep
+	w := float64s(m.w1)
+	grown, kept := 0, 0
+	for j := range after {
+		mom, vel := adam.state.m32[0][j], adam.state.v32[0][j]
+		switch {
+		case after[j] && !before[j]:
+			grown++
+			if w[j] != 0 || mom != 0 || vel != 0 {
+				t.Errorf("grown w1[%d] = %v with moments %v, %v; want all 0", j, w[j], mom, vel)
+			}
+		case after[j]:
+			if vel != 0 {
+				kept++
+			}
+		}
+	}
+	if grown == 0 || kept == 0 {
+		t.Errorf("%d weights grown and %d kept with moments, want both above 0", grown, kept)
+	}
+}

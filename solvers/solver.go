@@ -121,7 +121,12 @@ type Solver struct {
 	haveStats     []bool    // zeros, absSum and sqSum are measured this step
 	masked        []bool    // the mask holds after the inner and proximal steps
 	keeps         [][]bool  // masks passed to the inner step; nil where none
+	l1Term        []int     // index of the parameter's L1 prox term, or -1
+	l1Threshold   []float64 // η·λ of that term at this step
 
+	fuseProx        bool      // every prox is an L1 term, at most one per parameter
+	pass            fusedPass // work passed to an inner solver of this package
+	finishChunkFunc func(i, lo, hi int)
 }
 
 var _ gorgonia.Solver = (*Solver)(nil)

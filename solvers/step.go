@@ -108,7 +108,7 @@ func (s *Solver) Step(model []gorgonia.ValueGrad) error {
 	masked := s.masked
 	clear(masked)
 	clear(s.haveStats)
-	if err := s.innerStep(model); err != nil {
+	if err := s.innerStep(model, eta); err != nil {
 		return err
 	}
 
@@ -346,10 +346,12 @@ func (p *param) setScalar(kind dtypeKind, g gorgonia.Value, ok bool, grad func()
 
 // innerStep runs the inner solver with the gradients of pruned weights
 // zeroed. An inner solver of this package zeros them, and the pruned
-// weights after its update, in its own pass. For any other solver the
-// gradients are zeroed before it runs, and the weights after the
-// proximal step.
-func (s *Solver) innerStep(model []gorgonia.ValueGrad) error {
+// weights after its update, in its own pass over each chunk of weights.
+// When every proximal term is L1, at most one per parameter, that pass
+// also applies the prox with threshold η·λ and measures the weights. For
+// any other solver the gradients are zeroed before it runs, and the
+// weights after the proximal step.
+func (s *Solver) innerStep(model []gorgonia.ValueGrad, eta float64) error {
 	keeps := s.keeps
 	for i := range s.params {
 		p := &s.params[i]
@@ -360,9 +362,24 @@ func (s *Solver) innerStep(model []gorgonia.ValueGrad) error {
 	}
 	var err error
 	if ms, ok := s.inner.(maskedStepper); ok {
-		err = ms.stepMasked(model, keeps)
+		pass := &s.pass
+		pass.keep, pass.after = keeps, nil
+		if s.fuseProx {
+			pass.after = s.finishChunkFunc
+			for i := range s.params {
+				s.l1Threshold[i] = 0
+				if k := s.l1Term[i]; k >= 0 {
+					s.l1Threshold[i] = eta * s.terms[k].lambda
+				}
+			}
+			clear(s.zeros)
+			clear(s.absSum)
+			clear(s.sqSum)
+		}
+		err = ms.stepMasked(model, pass)
 		for i, k := range keeps {
-			s.masked[i] = k != nil
+			s.masked[i] = k != nil || (s.fuseProx && s.params[i].keep != nil)
+			s.haveStats[i] = s.fuseProx && s.eager
 		}
 	} else {
 		for i, k := range keeps {
@@ -385,6 +402,11 @@ func (s *Solver) innerStep(model []gorgonia.ValueGrad) error {
 // mask and measures the weights while each chunk is in cache. Any other
 // prox may move pruned weights, so the mask is applied again after it.
 func (s *Solver) proxStep(eta float64) error {
+	if s.fuseProx {
+		if _, ok := s.inner.(maskedStepper); ok {
+			return nil // innerStep applied every prox
+		}
+	}
 	for i := range s.terms {
 		t := &s.terms[i]
 		if t.prox == nil {
@@ -420,6 +442,40 @@ func (s *Solver) proxStep(eta float64) error {
 // statsChunk is the number of weights a fused pass handles at a time, so
 // that measuring them after the update reads the L1 cache, not memory.
 const statsChunk = 2048
+
+// finishChunk does the wrapper's work on weights [lo, hi) of parameter i
+// right after the inner solver updated them. It applies the L1 prox when
+// the parameter has one, and the mask. It also measures the chunk when
+// the metrics are measured at every step.
+func (s *Solver) finishChunk(i, lo, hi int) {
+	p := &s.params[i]
+	var keep []bool
+	if p.keep != nil {
+		keep = p.keep[lo:hi]
+	}
+	thr := s.l1Threshold[i]
+	switch {
+	case s.l1Term[i] >= 0 && p.w32 != nil:
+		softThreshold32(p.w32[lo:hi], float32(thr), keep)
+	case s.l1Term[i] >= 0:
+		softThreshold(p.w64[lo:hi], thr, keep)
+	case keep != nil && p.w32 != nil:
+		applyMask(p.w32[lo:hi], keep)
+	case keep != nil:
+		applyMask(p.w64[lo:hi], keep)
+	}
+	if !s.eager {
+		return
+	}
+	var z int
+	var a, q float64
+	if p.w32 != nil {
+		z, a, q = weightStats32(p.w32[lo:hi])
+	} else {
+		z, a, q = weightStats(p.w64[lo:hi])
+	}
+	s.zeros[i], s.absSum[i], s.sqSum[i] = s.zeros[i]+z, s.absSum[i]+a, s.sqSum[i]+q
+}
 
 // proxL1WithStats applies the L1 prox with threshold thr and the mask to
 // parameter i and, when the metrics are measured at every step, stores
@@ -622,6 +678,27 @@ func (s *Solver) initMetrics() {
 	s.haveStats = make([]bool, len(s.params))
 	s.masked = make([]bool, len(s.params))
 	s.keeps = make([][]bool, len(s.params))
+
+	// The prox joins the inner solver's pass when every proximal term is
+	// L1, at most one per parameter.
+	s.l1Term = make([]int, len(s.params))
+	s.l1Threshold = make([]float64, len(s.params))
+	for i := range s.l1Term {
+		s.l1Term[i] = -1
+	}
+	s.fuseProx = true
+	for k := range s.terms {
+		t := &s.terms[k]
+		if t.prox == nil {
+			continue
+		}
+		if !t.isL1 || s.l1Term[t.param] >= 0 {
+			s.fuseProx = false
+			break
+		}
+		s.l1Term[t.param] = k
+	}
+	s.finishChunkFunc = s.finishChunk
 	for i := range s.params {
 		s.signals[s.params[i].key] = 0
 	}
