@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"math"
@@ -171,8 +172,13 @@ func ReadRecordsFile(path string) ([]Record, error) {
 
 // Commit returns the source revision the binary was built from: the
 // vcs.revision build setting (with "+dirty" when vcs.modified is true),
-// else `git rev-parse HEAD` in the working directory, else "". It never
-// fails: an unknown revision is "".
+// else `git rev-parse HEAD` in the working directory (with "+dirty" when
+// `git status` lists changed tracked files), else "". It never fails: an
+// unknown revision is "".
+//
+// NOTE: the git fallback reads the repository of the working directory,
+// which is the source only when the command runs inside its checkout,
+// as `go run ./cmd/regsched` does.
 func Commit() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		var rev, modified string
@@ -195,5 +201,10 @@ func Commit() string {
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(out))
+	rev := strings.TrimSpace(string(out))
+	if changed, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil &&
+		len(bytes.TrimSpace(changed)) > 0 {
+		rev += "+dirty"
+	}
+	return rev
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -254,5 +255,24 @@ func TestRunVariants(t *testing.T) {
 		if !strings.Contains(md, row) {
 			t.Errorf("adaptive: report lacks the decision row %q", row)
 		}
+	}
+}
+
+func TestCommitFromGit(t *testing.T) {
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skip("not inside a git checkout:", err)
+	}
+	status, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Test binaries carry no vcs build settings, so Commit falls back to git.
+	want := strings.TrimSpace(string(head))
+	if len(bytes.TrimSpace(status)) > 0 {
+		want += "+dirty"
+	}
+	if got := Commit(); got != want {
+		t.Errorf("Commit() = %q, want %q", got, want)
 	}
 }
