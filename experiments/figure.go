@@ -6,13 +6,13 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
 // Series is one curve of a Figure. Err, when not nil, contains the
 // half-width of a ± error bar at each point. Points draws markers only,
-// Dashed a plain dashed line, and neither a line with markers. Color
-// indexes plotutil's palette, so series that share it share a color.
+// Dashed a plain dashed line, and neither a line, with markers when it
+// has at most maxMarkers points. Color indexes plotutil's palette, so
+// series that share it share a color.
 type Series struct {
 	Name   string
 	X, Y   []float64
@@ -21,6 +21,11 @@ type Series struct {
 	Dashed bool
 	Color  int
 }
+
+// maxMarkers is the largest number of points of a Figure line drawn
+// with markers. A longer curve is drawn as a plain line, so that the SVG
+// stays small.
+const maxMarkers = 20
 
 // Figure is a plot of any number of series, drawn by SaveFigure in the
 // style of the run reports.
@@ -66,6 +71,19 @@ func addFigureSeries(p *plot.Plot, i int, s Series) error {
 		if s.Name != "" {
 			p.Legend.Add(s.Name, sc)
 		}
+	} else if s.Dashed || len(pts) > maxMarkers {
+		line, err := plotter.NewLine(pts)
+		if err != nil {
+			return errors.Wrapf(err, "experiments: SaveFigure: series %q", s.Name)
+		}
+		line.Color, line.Width = color, vg.Points(1.5)
+		if s.Dashed {
+			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		}
+		p.Add(line)
+		if s.Name != "" {
+			p.Legend.Add(s.Name, line)
+		}
 	} else {
 		line, sc, err := plotter.NewLinePoints(pts)
 		if err != nil {
@@ -73,10 +91,6 @@ func addFigureSeries(p *plot.Plot, i int, s Series) error {
 		}
 		line.Color, line.Width = color, vg.Points(1.5)
 		sc.Color, sc.Shape = color, plotutil.Shape(i)
-		if s.Dashed {
-			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-			sc.Shape, sc.Radius = draw.CircleGlyph{}, 0
-		}
 		p.Add(line, sc)
 		if s.Name != "" {
 			p.Legend.Add(s.Name, line, sc)

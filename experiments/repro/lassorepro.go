@@ -140,9 +140,9 @@ func (r *LassoRecipe) writeReport(dir string, sections []lassoSection, took time
 				if tie {
 					ties++
 				}
-				fmt.Fprintf(&findings, "- Support differs at α = %.6g (%s): ours has %d "+
-					"non-zeros, the reference %d. %s\n", c.Alpha, s.name, c.Nonzero,
-					c.RefNonzero, text)
+				fmt.Fprintf(&findings, "- Support differs at α = %.6g (%s), with %d non-zero "+
+					"coefficients here and %d in the reference. %s\n", c.Alpha, s.name,
+					c.Nonzero, c.RefNonzero, text)
 			}
 			fmt.Fprintf(&b, "| %.6g | %.10f | %.10f | %.1e | %d / %d | %s | %.1e |\n", c.Alpha,
 				c.Objective, c.RefObjective, c.RelGap, c.Nonzero, c.RefNonzero, same, c.MaxCoefDiff)
@@ -242,10 +242,10 @@ reference's and the set of non-zero coefficients is the same.
 Diabetes (442 samples, 10 features), every feature standardized to mean
 0 and standard deviation 1 (population), target centred, no intercept.
 Objective (1/(2n))·‖y − Xw‖² + α‖w‖₁. The model w starts at 0 and is
-trained by full-batch gradient steps (Gorgonia's VanillaSolver) wrapped
-by solvers.Wrap with learning rate 1/L, where L is the largest
-eigenvalue of XᵀX/n, and ops.L1 acts through its proximal step, so each
-step is one ISTA step. λ(t) holds each α for %[1]d steps, from the
+trained by full-batch gradient steps of Gorgonia's VanillaSolver,
+wrapped by solvers.Wrap with learning rate 1/L, where L is the largest
+eigenvalue of XᵀX/n. ops.L1 acts through its proximal step, so each step
+is one ISTA step. λ(t) holds each α for %[1]d steps, from the
 largest α to the smallest, and each α starts from the previous
 solution. The coefficients are read at the end of each hold. Both
 objectives are evaluated by the same Go code from the two coefficient

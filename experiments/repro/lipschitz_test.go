@@ -17,8 +17,8 @@ func TestRunLipschitzLowersBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, run := range []LipschitzRun{before, after} {
-		if len(run.Curve) != c.Steps/r.MeasureEvery {
-			t.Errorf("run %d: %d curve points, want %d", i, len(run.Curve), c.Steps/r.MeasureEvery)
+		if len(run.Curve) != c.Steps/r.RecordEvery {
+			t.Errorf("run %d: %d curve points, want %d", i, len(run.Curve), c.Steps/r.RecordEvery)
 		}
 		if len(run.Sensitivity) != len(r.Radii) {
 			t.Errorf("run %d: %d sensitivity results, want %d", i, len(run.Sensitivity),

@@ -227,7 +227,7 @@ func (r *ScheduleRecipe) scheduleFindings(stats map[string]scheduleStats) string
 	if !ok {
 		return "The recipe has no schedule named constant, so there is nothing to compare with.\n"
 	}
-	held := true
+	kept, sparser := true, false
 
 	for _, name := range []string{"linear", "cubic"} {
 		st, ok := stats[name]
@@ -239,7 +239,8 @@ func (r *ScheduleRecipe) scheduleFindings(stats map[string]scheduleStats) string
 		// standard deviations.
 		margin := math.Max(st.accSD, base.accSD)
 		keeps := st.acc >= base.acc-margin
-		held = held && keeps
+		kept = kept && keeps
+		sparser = sparser || st.sparsity < base.sparsity-math.Max(st.sparsitySD, base.sparsitySD)
 		fmt.Fprintf(&b, "- %s: test accuracy %+.2f points against constant (margin %.2f), "+
 			"final sparsity %+.2f points.\n", name, 100*(st.acc-base.acc), 100*margin,
 			100*(st.sparsity-base.sparsity))
@@ -266,8 +267,13 @@ func (r *ScheduleRecipe) scheduleFindings(stats map[string]scheduleStats) string
 		100*low, lowName, 100*high, highName)
 
 	verdict := "**Held.** Neither ramp lost accuracy against constant beyond the seed spread."
-	if !held {
+	if !kept {
 		verdict = "**Did not hold.** A ramp lost accuracy against constant beyond the seed spread."
+	}
+	if sparser {
+		verdict += " A ramp also ended less sparse than constant by more than the seed " +
+			"spread, so part of its accuracy comes from keeping more weights. The plot of " +
+			"accuracy against sparsity shows the trade-off."
 	}
 	return verdict + "\n\n" + b.String()
 }
@@ -280,10 +286,10 @@ weight matrix are compared on the same model, data and seeds.
 
 ## Expected result and whether it held
 
-Expected: raising the strength gradually (linear or cubic ramp, as in
+Expected: raising the strength gradually (a linear or cubic ramp, as in
 gradual pruning) keeps at least the accuracy of applying the final
-strength from the first step (constant), because the net first fits
-the data and the penalty then removes the weights it needs least.
+strength from the first step (constant). The net first fits the data,
+and the penalty then removes the weights it needs least.
 
 %[12]s
 ## Protocol
