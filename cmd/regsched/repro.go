@@ -11,7 +11,10 @@ import (
 	"github.com/regsched/regsched/experiments/repro"
 )
 
-func init() {
+func init() { rootCmd.AddCommand(newReproCmd()) }
+
+// newReproCmd returns the repro command with fresh flag values.
+func newReproCmd() *cobra.Command {
 	var opts repro.Options
 	var list, show bool
 	cmd := &cobra.Command{
@@ -70,7 +73,7 @@ reproductions.`,
 		"run seeds 1 to N instead of the recipe's seeds (0 keeps the recipe's)")
 	cmd.Flags().BoolVar(&list, "list", false, "list the reproductions and exit")
 	cmd.Flags().BoolVar(&show, "show", false, "print the recipe and exit")
-	rootCmd.AddCommand(cmd)
+	return cmd
 }
 
 // loadReproRecipe parses a recipe file when arg ends in .yaml or .yml,

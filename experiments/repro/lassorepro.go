@@ -140,8 +140,8 @@ func (r *LassoRecipe) writeReport(dir string, sections []lassoSection, took time
 				if tie {
 					ties++
 				}
-				fmt.Fprintf(&findings, "- Support differs at α = %.6g (%s), with %d non-zero "+
-					"coefficients here and %d in the reference. %s\n", c.Alpha, s.name,
+				fmt.Fprintf(&findings, "- Support differs at α = %.6g (%s). Non-zero "+
+					"coefficients: %d here, %d in the reference. %s\n", c.Alpha, s.name,
 					c.Nonzero, c.RefNonzero, text)
 			}
 			fmt.Fprintf(&b, "| %.6g | %.10f | %.10f | %.1e | %d / %d | %s | %.1e |\n", c.Alpha,
