@@ -195,11 +195,12 @@ const leNetFullTemplate = `# LeNet-300-100 on Fashion-MNIST under the full refer
 
 The lenet-pruning reproduction runs a 5-times shorter protocol with
 several seeds. This run checks the reference's own numbers directly, with
-one seed: LeNet-300-100 (784-300-100-10, ReLU), Adam 1e-3, batch 100,
-%[1]d steps (10 epochs of the 60,000 training images), cubic gradual
-magnitude pruning from step %[2]d to step %[3]d with a mask update every
-%[4]d steps; test accuracy on the 10,000 test images. All runs start
-from the same weights and see the same batches.
+one seed. The model is LeNet-300-100 (784-300-100-10, ReLU), trained with
+Adam 1e-3 at batch 100 for %[1]d steps (10 epochs of the 60,000 training
+images). Gradual magnitude pruning follows a cubic schedule from step
+%[2]d to step %[3]d with a mask update every %[4]d steps. Accuracy is
+measured on the 10,000 test images. All runs start from the same
+weights and see the same batches.
 
 The reference was measured with PyTorch's torch.nn.utils.prune on the
 same data, model and protocol: dense 88.7%%, 90%% sparse 88.3%%, 98%%
@@ -211,9 +212,9 @@ Methods:
   pruned), as the reference does.
 - "gradual, global + LR decay" ranks the weights of all three matrices
   together (solvers.Allocate(solvers.Global)), so the small output layer
-  keeps more of its weights than the large first layer, and decays the
-  learning rate along %[8]s
-  (solvers.WithLearnRateSchedule) once the target is reached, a
+  keeps more of its weights than the large first layer. Once the target
+  is reached, it decays the learning rate along
+  %[8]s (solvers.WithLearnRateSchedule), a
   fine-tuning tail at a lower rate.
 
 ## Results
