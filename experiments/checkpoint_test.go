@@ -59,6 +59,17 @@ func TestResumeMatchesUninterruptedRun(t *testing.T) {
 	for i, stop := range stops {
 		dir := filepath.Join(base, "resumed", string(rune('a'+i)))
 		interrupted(t, r, dir, stop.run, stop.at)
+		if i == 1 {
+			// A run killed while writing a record leaves a partial line.
+			f, err := os.OpenFile(filepath.Join(dir, MetricsFile), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString(`{"run":"tiny/sparse/seed1","st`); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
 		var warnings []string
 		res, err := Run(context.Background(), r, dir, RunOptions{Commit: "abc",
 			CheckpointEvery: 10, Resume: true,

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -230,11 +231,18 @@ func resumeFolder(r *Recipe, dir string) ([]Record, error) {
 			"%s (hash %s); resume with the same recipe and flags", path, saved.Name,
 			saved.Hash(), r.Name, r.Hash())
 	}
-	old, err := ReadRecordsFile(filepath.Join(dir, MetricsFile))
+	// A run killed while writing leaves a partial last line, which the
+	// checkpoints do not cover anyway.
+	metrics := filepath.Join(dir, MetricsFile)
+	data, err = os.ReadFile(metrics)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	return old, err
+	if err != nil {
+		return nil, errors.Wrap(err, "experiments: resume")
+	}
+	data = data[:bytes.LastIndexByte(data, '\n')+1]
+	return ReadRecords(metrics, bytes.NewReader(data))
 }
 
 // warnUncheckpointed warns once when an inner solver's moments cannot be
