@@ -66,8 +66,11 @@ type param struct {
 //     nodes for the next forward pass;
 //  7. record the metrics and pass them to the Recorder.
 //
-// Scores that need the gradient (Taylor pruning, RigL regrowth) are read
-// between 1 and 2, because Gorgonia's solvers zero the gradient. An error
+// With an inner solver of this package, 2, the L1 prox of 4 and the
+// masking of 5 run inside its pass over each chunk of weights, with the
+// same result. Scores that need the gradient (Taylor pruning, RigL
+// regrowth) are read between 1 and 2, because Gorgonia's solvers zero the
+// gradient. An error
 // from the inner solver itself is returned as is; the weights it already
 // changed stay changed.
 func (s *Solver) Step(model []gorgonia.ValueGrad) error {
