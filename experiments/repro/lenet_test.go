@@ -58,9 +58,11 @@ func TestLeNetReportsOnSubset(t *testing.T) {
 			recipe: "reproduction: lenet-full\ndata: " + data + "\nseeds: [1]\n" +
 				smallPruneTraining + "runs:\n  - {method: dense, target: 0}\n" +
 				"  - {method: gradual, target: 0.9}\n" +
-				"  - {method: \"gradual, global + LR decay\", target: 0.98}\n",
+				"  - {method: \"gradual, global + LR decay\", target: 0.98}\n" +
+				"  - {method: \"gradual, ERK + LR decay\", target: 0.98}\n",
 			files: []string{"README.md", "results.jsonl", "accuracy-vs-reference.svg"},
-			want: []string{"| gradual, global + LR decay | 98% |", "Zhu & Gupta (2017)",
+			want: []string{"| gradual, global + LR decay | 98% |",
+				"| gradual, ERK + LR decay | 98% |", "Zhu & Gupta (2017)",
 				"gradual at 90%:", "load average"},
 		},
 	}

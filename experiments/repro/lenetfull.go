@@ -29,6 +29,9 @@ const (
 	// methodGlobalDecay is methodGlobal with the learning rate decayed
 	// after the schedule ends (PruneProtocol.DecaySpec).
 	methodGlobalDecay = "gradual, global + LR decay"
+	// methodERKDecay shares the target by the Erdős–Rényi-kernel rule
+	// (solvers.ERK) and decays the learning rate as methodGlobalDecay.
+	methodERKDecay = "gradual, ERK + LR decay"
 )
 
 // leNetSetup returns the set-up of a LeNet-300-100 run of method at
@@ -43,9 +46,12 @@ func leNetSetup(p PruneProtocol, method string, target float64) (Setup, error) {
 		return allocatedWeights(p, target, solvers.Global), nil
 	case methodGlobalDecay:
 		return withLearnRate(p.DecaySpec(), allocatedWeights(p, target, solvers.Global)), nil
+	case methodERKDecay:
+		return withLearnRate(p.DecaySpec(), allocatedWeights(p, target, solvers.ERK)), nil
 	}
-	return nil, errors.Errorf("repro: LeNet pruning method %q is unknown (want %q, %q, %q or %q)",
-		method, methodDense, methodGradual, methodGlobal, methodGlobalDecay)
+	return nil, errors.Errorf("repro: LeNet pruning method %q is unknown (want %q, %q, %q, %q "+
+		"or %q)", method, methodDense, methodGradual, methodGlobal, methodGlobalDecay,
+		methodERKDecay)
 }
 
 func (r *LeNetFullRecipe) run(o Options) error {
@@ -110,8 +116,39 @@ func writeLeNetFullReport(dir string, p PruneProtocol, rs []PruneResult, took ru
 		return err
 	}
 	text := fmt.Sprintf(leNetFullTemplate, p.Steps, p.Begin, p.End, p.Every, b.String(),
-		leNetFullFindings(rs), took, p.DecaySpec())
+		leNetFullFindings(rs), took, leNetMethodList(p, rs))
 	return writeFile(dir, "README.md", text)
+}
+
+// leNetMethodList returns a Markdown list that describes each pruning
+// method among rs, in order of first appearance.
+func leNetMethodList(p PruneProtocol, rs []PruneResult) string {
+	describe := map[string]string{
+		methodGradual: `prunes each weight matrix to the target (biases are not
+  pruned), as the reference does.`,
+		methodGlobal: `ranks the weights of all three matrices together
+  (solvers.Allocate(solvers.Global)).`,
+		methodGlobalDecay: `ranks the weights of all three matrices
+  together (solvers.Allocate(solvers.Global)), so the small output layer
+  keeps more of its weights than the large first layer. Once the target
+  is reached, it decays the learning rate along
+  ` + p.DecaySpec() + ` (solvers.WithLearnRateSchedule), a
+  fine-tuning tail at a lower rate.`,
+		methodERKDecay: `shares the target by the Erdős–Rényi-kernel rule
+  (solvers.Allocate(solvers.ERK)) and decays the learning rate along
+  ` + p.DecaySpec() + ` once the target is reached.`,
+	}
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, r := range rs {
+		text, ok := describe[r.Method]
+		if !ok || seen[r.Method] {
+			continue
+		}
+		seen[r.Method] = true
+		fmt.Fprintf(&b, "- %q %s\n", r.Method, text)
+	}
+	return b.String()
 }
 
 // plotLeNetFull draws the accuracy of each run against its sparsity,
@@ -208,15 +245,7 @@ sparse 83.8%%.
 
 Methods:
 
-- "gradual" prunes each weight matrix to the target (biases are not
-  pruned), as the reference does.
-- "gradual, global + LR decay" ranks the weights of all three matrices
-  together (solvers.Allocate(solvers.Global)), so the small output layer
-  keeps more of its weights than the large first layer. Once the target
-  is reached, it decays the learning rate along
-  %[8]s (solvers.WithLearnRateSchedule), a
-  fine-tuning tail at a lower rate.
-
+%[8]s
 ## Results
 
 %[5]s

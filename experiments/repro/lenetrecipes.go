@@ -45,8 +45,10 @@ type LeNetFullRecipe struct {
 
 // FullRun is one run of LeNetFullRecipe: "dense" (target 0), "gradual"
 // (every weight matrix pruned to the target), "gradual, global" (all
-// matrices ranked together) or "gradual, global + LR decay" (the same
-// with the learning rate decayed once the target is reached).
+// matrices ranked together), "gradual, global + LR decay" (the same
+// with the learning rate decayed once the target is reached) or
+// "gradual, ERK + LR decay" (the target shared by the Erdős–Rényi-kernel
+// rule instead).
 type FullRun struct {
 	Method string  `yaml:"method"`
 	Target float64 `yaml:"target"`
@@ -68,11 +70,12 @@ func (r *LeNetFullRecipe) check(fc *experiments.FieldCheck) {
 			if run.Target != 0 {
 				fc.Fail(key("runs", i)+".target", "(%v) must be 0 for a dense run", run.Target)
 			}
-		case methodGradual, methodGlobal, methodGlobalDecay:
+		case methodGradual, methodGlobal, methodGlobalDecay, methodERKDecay:
 			checkUnit(fc, key("runs", i)+".target", run.Target)
 		default:
-			fc.Fail(key("runs", i)+".method", "(%q) is unknown: want %q, %q, %q or %q",
-				run.Method, methodDense, methodGradual, methodGlobal, methodGlobalDecay)
+			fc.Fail(key("runs", i)+".method", "(%q) is unknown: want %q, %q, %q, %q or %q",
+				run.Method, methodDense, methodGradual, methodGlobal, methodGlobalDecay,
+				methodERKDecay)
 		}
 	}
 }
