@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -186,38 +187,32 @@ func writeLeNetReport(dir string, p PruneProtocol, r *LeNetRecipe, rs []PruneRes
 	return writeFile(dir, "README.md", text)
 }
 
+// plotLeNet draws the accuracy of each method against the share of
+// weights it keeps, on a log scale so that 10%, 5% and 2% stand apart.
 func plotLeNet(path string, targets, extraTargets []float64,
 	sum map[string]map[float64]pruneSummary) error {
-	var fig experiments.Figure
-	fig.Title = "LeNet-300-100 on Fashion-MNIST"
-	fig.XLabel = "sparsity (%)"
-	fig.YLabel = "test accuracy (%)"
-	for i, m := range []string{methodGradual, methodOneShot} {
-		s := experiments.Series{Name: m, Color: i}
-		for _, t := range targets {
-			v := sum[m][t]
-			s.X = append(s.X, 100*t)
-			s.Y = append(s.Y, 100*v.acc)
-			s.Err = append(s.Err, 100*v.accStd)
+	fig := experiments.Figure{Title: "LeNet-300-100 on Fashion-MNIST",
+		XLabel: "weights kept (%, log scale)", YLabel: "test accuracy (%)", LogX: true}
+	curve := func(name string, color int, ts []float64) experiments.Series {
+		s := experiments.Series{Name: name, Color: color}
+		for _, t := range ts {
+			if v, ok := sum[name][t]; ok {
+				s.X = append(s.X, keptPercent(t))
+				s.Y = append(s.Y, 100*v.acc)
+				s.Err = append(s.Err, 100*v.accStd)
+			}
 		}
-		fig.Series = append(fig.Series, s)
+		return s
 	}
+	fig.Series = append(fig.Series, curve(methodGradual, 0, targets),
+		curve(methodOneShot, 1, targets), curve(methodGlobalDecay, 4, extraTargets))
 	dense := sum[methodDense][0]
 	fig.Series = append(fig.Series, experiments.Series{Name: methodDense, Dashed: true, Color: 2,
-		X: []float64{100 * targets[0], 100 * targets[len(targets)-1]},
+		X: []float64{keptPercent(slices.Max(targets)), keptPercent(slices.Min(targets))},
 		Y: []float64{100 * dense.acc, 100 * dense.acc}})
-	best := experiments.Series{Name: methodGlobalDecay, Color: 4}
-	for _, t := range extraTargets {
-		if v, ok := sum[methodGlobalDecay][t]; ok {
-			best.X = append(best.X, 100*t)
-			best.Y = append(best.Y, 100*v.acc)
-			best.Err = append(best.Err, 100*v.accStd)
-		}
-	}
-	fig.Series = append(fig.Series, best)
 	ref := experiments.Series{Name: "PyTorch reference (10 epochs)", Points: true, Color: 3}
 	for _, t := range []float64{0.9, 0.98} {
-		ref.X = append(ref.X, 100*t)
+		ref.X = append(ref.X, keptPercent(t))
 		ref.Y = append(ref.Y, 100*leNetReference[t])
 	}
 	fig.Series = append(fig.Series, ref)

@@ -3,6 +3,7 @@ package repro
 import (
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -151,34 +152,49 @@ func leNetMethodList(p PruneProtocol, rs []PruneResult) string {
 	return b.String()
 }
 
-// plotLeNetFull draws the accuracy of each run against its sparsity,
-// next to the reference points.
+// plotLeNetFull draws the accuracy of each method against the share of
+// weights it keeps, on a log scale so that 10% and 2% stand apart, with
+// each pruned curve starting at the dense run.
 func plotLeNetFull(path string, rs []PruneResult) error {
 	fig := experiments.Figure{Title: "LeNet-300-100 on Fashion-MNIST, 10 epochs",
-		XLabel: "sparsity (%)", YLabel: "test accuracy (%)"}
-	byMethod := map[string]*experiments.Series{}
+		XLabel: "weights kept (%, log scale)", YLabel: "test accuracy (%)", LogX: true}
+	var dense *PruneResult
+	byMethod := map[string][]PruneResult{}
 	var order []string
-	for _, r := range rs {
-		s, ok := byMethod[r.Method]
-		if !ok {
-			s = &experiments.Series{Name: r.Method, Points: true, Color: len(order)}
-			byMethod[r.Method] = s
+	for i, r := range rs {
+		if r.Method == methodDense {
+			dense = &rs[i]
+			continue
+		}
+		if _, ok := byMethod[r.Method]; !ok {
 			order = append(order, r.Method)
 		}
-		s.X = append(s.X, 100*r.Target)
-		s.Y = append(s.Y, 100*r.Accuracy)
+		byMethod[r.Method] = append(byMethod[r.Method], r)
 	}
-	for _, m := range order {
-		fig.Series = append(fig.Series, *byMethod[m])
+	for i, m := range order {
+		runs := byMethod[m]
+		if dense != nil {
+			runs = append([]PruneResult{*dense}, runs...)
+		}
+		sort.Slice(runs, func(a, b int) bool { return runs[a].Target < runs[b].Target })
+		s := experiments.Series{Name: m, Color: i}
+		for _, r := range runs {
+			s.X = append(s.X, keptPercent(r.Target))
+			s.Y = append(s.Y, 100*r.Accuracy)
+		}
+		fig.Series = append(fig.Series, s)
 	}
-	ref := experiments.Series{Name: "PyTorch reference", Points: true, Color: len(order)}
+	ref := experiments.Series{Name: "PyTorch reference", Dashed: true, Color: len(order)}
 	for _, t := range []float64{0, 0.9, 0.98} {
-		ref.X = append(ref.X, 100*t)
+		ref.X = append(ref.X, keptPercent(t))
 		ref.Y = append(ref.Y, 100*leNetReference[t])
 	}
 	fig.Series = append(fig.Series, ref)
 	return experiments.SaveFigure(path, fig)
 }
+
+// keptPercent returns the percentage of weights that sparsity s keeps.
+func keptPercent(s float64) float64 { return 100 * (1 - s) }
 
 // leNetFullFindings compares each run with the reference at its target
 // and states whether the 90% point matches (at least 88.0%, about one
