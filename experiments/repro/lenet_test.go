@@ -106,8 +106,11 @@ func TestLeNetFullFindingsVerdicts(t *testing.T) {
 				{Method: methodGradual, Target: 0.9, Accuracy: 0.883},
 				{Method: methodGradual, Target: 0.98, Accuracy: 0.838},
 				{Method: methodGlobalDecay, Target: 0.98, Accuracy: 0.87}},
-			want: []string{"the result held", "gradual at 90%: 88.30% vs 88.3% (+0.00 points): " +
-				"matches", "gradual at 98%: 83.80% vs 83.8% (+0.00 points): does not beat",
+			want: []string{"the result held", "Within 0.5 points of dense (88.70%) here: " +
+				"gradual up to 90% sparsity (10 times fewer weights); gradual, global + LR " +
+				"decay at no target measured. That result was not shown",
+				"gradual at 90%: 88.30% vs 88.3% (+0.00 points): " +
+					"matches", "gradual at 98%: 83.80% vs 83.8% (+0.00 points): does not beat",
 				"gradual, global + LR decay at 98%: 87.00% vs 83.8% (+3.20 points): beats"},
 		},
 		{
@@ -136,7 +139,9 @@ func TestLeNetFindingsNearDense(t *testing.T) {
 		methodOneShot: {0.5: {acc: 0.882}, 0.9: {acc: 0.870}, 0.95: {acc: 0.860}},
 	}
 	got := leNetFindings([]float64{0.5, 0.9, 0.95}, sum)
-	for _, w := range []string{"up to 90% sparsity, 10 times fewer weights",
+	for _, w := range []string{"gradual up to 90% sparsity (10 times fewer weights); " +
+		"one-shot up to 50% sparsity (2 times fewer weights); gradual, global + LR decay at " +
+		"no target measured. That result was not shown",
 		"ahead at 90% (+0.60 points), 95% (+1.40 points); not ahead at 50% (-0.10 points)",
 		"Zhu & Gupta's result held"} {
 		if !strings.Contains(got, w) {
@@ -152,5 +157,15 @@ func TestLeNetRecipeExtraTargets(t *testing.T) {
 	if want := "extra_targets.0 (0.98) is not one of targets"; err == nil ||
 		!strings.Contains(err.Error(), want) {
 		t.Errorf("error %v, want one containing %q", err, want)
+	}
+}
+
+func TestNearDenseFindingHeld(t *testing.T) {
+	// 95% sparsity keeps 1 weight in 20, more than Han et al.'s 12.
+	accs := map[string]map[float64]float64{methodGradual: {0.9: 0.884, 0.95: 0.883}}
+	got := nearDenseFinding(0.886, []string{methodGradual}, accs)
+	want := "gradual up to 95% sparsity (20 times fewer weights). That result held."
+	if !strings.Contains(got, want) {
+		t.Errorf("finding %q lacks %q", got, want)
 	}
 }

@@ -222,6 +222,21 @@ func leNetFullFindings(rs []PruneResult) string {
 			"(%.1f in the reference), so the result %s (criterion: at most %.1f points).\n",
 			100*gap, 100*(leNetReference[0]-leNetReference[0.9]), verdict, 100*leNetNearDense)
 	}
+	if dense != nil {
+		byMethod := map[string]map[float64]float64{}
+		var order []string
+		for _, r := range rs {
+			if r.Method == methodDense {
+				continue
+			}
+			if byMethod[r.Method] == nil {
+				byMethod[r.Method] = map[float64]float64{}
+				order = append(order, r.Method)
+			}
+			byMethod[r.Method][r.Target] = r.Accuracy
+		}
+		b.WriteString(nearDenseFinding(dense.Accuracy, order, byMethod))
+	}
 	for _, r := range rs {
 		ref, ok := leNetReference[r.Target]
 		if !ok {
