@@ -142,7 +142,7 @@ func TestLeNetFindingsNearDense(t *testing.T) {
 	for _, w := range []string{"gradual up to 90% sparsity (10 times fewer weights); " +
 		"one-shot up to 50% sparsity (2 times fewer weights); gradual, global + LR decay at " +
 		"no target measured. That result was not shown",
-		"ahead at 90% (+0.60 points), 95% (+1.40 points); not ahead at 50% (-0.10 points)",
+		"ahead at 90% (+0.60 points), 95% (+1.40 points), not ahead at 50% (-0.10 points)",
 		"Zhu & Gupta's result held"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("findings lack %q:\n%s", w, got)

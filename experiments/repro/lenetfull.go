@@ -2,6 +2,7 @@ package repro
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -152,18 +153,20 @@ func leNetMethodList(p PruneProtocol, rs []PruneResult) string {
 	return b.String()
 }
 
-// plotLeNetFull draws the accuracy of each method against the share of
-// weights it keeps, on a log scale so that 10% and 2% stand apart, with
-// each pruned curve starting at the dense run.
+// plotLeNetFull draws each method's accuracy loss against the dense run
+// over the compression (times fewer weights), on a log scale so that 10
+// and 50 stand apart. Each curve starts at the dense run (1, 0), and the
+// reference's loss is against its own dense accuracy.
 func plotLeNetFull(path string, rs []PruneResult) error {
 	fig := experiments.Figure{Title: "LeNet-300-100 on Fashion-MNIST, 10 epochs",
-		XLabel: "weights kept (%, log scale)", YLabel: "test accuracy (%)", LogX: true}
-	var dense *PruneResult
+		XLabel: "times fewer weights (log scale)", YLabel: "loss against dense (points)",
+		LogX: true}
+	dense := math.NaN()
 	byMethod := map[string][]PruneResult{}
 	var order []string
-	for i, r := range rs {
+	for _, r := range rs {
 		if r.Method == methodDense {
-			dense = &rs[i]
+			dense = r.Accuracy
 			continue
 		}
 		if _, ok := byMethod[r.Method]; !ok {
@@ -171,30 +174,30 @@ func plotLeNetFull(path string, rs []PruneResult) error {
 		}
 		byMethod[r.Method] = append(byMethod[r.Method], r)
 	}
+	if math.IsNaN(dense) {
+		return errors.New("repro: plotLeNetFull: no dense run to compare with")
+	}
 	for i, m := range order {
 		runs := byMethod[m]
-		if dense != nil {
-			runs = append([]PruneResult{*dense}, runs...)
-		}
 		sort.Slice(runs, func(a, b int) bool { return runs[a].Target < runs[b].Target })
-		s := experiments.Series{Name: m, Color: i}
+		s := experiments.Series{Name: m, Color: i, X: []float64{1}, Y: []float64{0}}
 		for _, r := range runs {
-			s.X = append(s.X, keptPercent(r.Target))
-			s.Y = append(s.Y, 100*r.Accuracy)
+			s.X = append(s.X, compression(r.Target))
+			s.Y = append(s.Y, 100*(dense-r.Accuracy))
 		}
 		fig.Series = append(fig.Series, s)
 	}
 	ref := experiments.Series{Name: "PyTorch reference", Dashed: true, Color: len(order)}
 	for _, t := range []float64{0, 0.9, 0.98} {
-		ref.X = append(ref.X, keptPercent(t))
-		ref.Y = append(ref.Y, 100*leNetReference[t])
+		ref.X = append(ref.X, compression(t))
+		ref.Y = append(ref.Y, 100*(leNetReference[0]-leNetReference[t]))
 	}
 	fig.Series = append(fig.Series, ref)
 	return experiments.SaveFigure(path, fig)
 }
 
-// keptPercent returns the percentage of weights that sparsity s keeps.
-func keptPercent(s float64) float64 { return 100 * (1 - s) }
+// compression returns how many times fewer weights sparsity s leaves.
+func compression(s float64) float64 { return 1 / (1 - s) }
 
 // leNetFullFindings compares each run with the reference at its target
 // and states whether the 90% point matches (at least 88.0%, about one
@@ -280,7 +283,7 @@ Methods:
 ## Results
 
 %[5]s
-![accuracy against the reference](accuracy-vs-reference.svg)
+![accuracy lost against dense versus times fewer weights, with the reference](accuracy-vs-reference.svg)
 
 ## Findings (computed from the table)
 
