@@ -164,3 +164,131 @@ func TestResumeRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// snapshot copies the files of run folder dir, as they are on disk, to
+// a new folder, which is what a killed process leaves behind.
+func snapshot(t *testing.T, dir, to string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestResumeAfterKill(t *testing.T) {
+	r := tiny(t)
+	r.Steps = 40
+	base := t.TempDir()
+	ref := filepath.Join(base, "ref")
+	if _, err := Run(context.Background(), r, ref, RunOptions{Commit: "abc"}); err != nil {
+		t.Fatal(err)
+	}
+	want := readRecordsNoTime(t, ref)
+
+	// The copy taken at step 25, between the checkpoints at 20 and 30,
+	// holds only what had reached the disk by then.
+	dir, killed := filepath.Join(base, "run"), filepath.Join(base, "killed")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := Run(ctx, r, dir, RunOptions{Commit: "abc", CheckpointEvery: 10,
+		Progress: func(e Event) {
+			if e.Run == "sparse/seed1" && e.Step == 25 && e.Record == nil {
+				snapshot(t, dir, killed)
+				cancel()
+			}
+		}})
+	if err != context.Canceled {
+		t.Fatalf("interrupted Run: error %v, want context.Canceled", err)
+	}
+	if _, err := Run(context.Background(), r, killed, RunOptions{Commit: "abc",
+		CheckpointEvery: 10, Resume: true}); err != nil {
+		t.Fatalf("resumed Run: %v", err)
+	}
+	got := readRecordsNoTime(t, killed)
+	if len(got) != len(want) {
+		t.Fatalf("%d records after resume, want %d", len(got), len(want))
+	}
+	for j := range want {
+		if !reflect.DeepEqual(got[j], want[j]) {
+			t.Errorf("record %d (%s step %d) differs from the uninterrupted run", j,
+				want[j].Run, want[j].Step)
+		}
+	}
+}
+
+func TestResumeTruncatesTornTail(t *testing.T) {
+	r := tiny(t)
+	r.Steps = 40
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := Run(ctx, r, dir, RunOptions{Commit: "abc", CheckpointEvery: 10,
+		Progress: func(e Event) {
+			if e.Run == "dense/seed1" && e.Step == 35 && e.Record == nil {
+				cancel()
+			}
+		}})
+	if err != context.Canceled {
+		t.Fatalf("interrupted Run: error %v, want context.Canceled", err)
+	}
+	metrics := filepath.Join(dir, MetricsFile)
+	before := readRecordsNoTime(t, dir)
+
+	tails := []struct {
+		name string
+		tail string
+	}{
+		{"partial line", `{"run":"tiny/dense/seed1","st`},
+		{"zeroed block", "\x00\x00\x00\x00\n"},
+		{"record past the checkpoint, then a partial line",
+			`{"run":"tiny/dense/seed1","step":38}` + "\n" + `{"ru`},
+	}
+	for i, c := range tails {
+		f, err := os.OpenFile(metrics, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(c.tail); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+
+		// A resume cancelled before its first step leaves the records up
+		// to the checkpoint at step 30.
+		done, stop := context.WithCancel(context.Background())
+		stop()
+		_, err = Run(done, r, dir, RunOptions{Commit: "abc", CheckpointEvery: 10, Resume: true})
+		if err != context.Canceled {
+			t.Fatalf("case %d (%s): resumed Run: error %v, want context.Canceled", i, c.name, err)
+		}
+		got := readRecordsNoTime(t, dir)
+		if len(got) != len(before) {
+			t.Fatalf("case %d (%s): %d records after resume, want %d", i, c.name, len(got),
+				len(before))
+		}
+		if last := got[len(got)-1]; last.Step != 30 {
+			t.Errorf("case %d (%s): last record at step %d, want 30", i, c.name, last.Step)
+		}
+		for j := range before {
+			if !reflect.DeepEqual(got[j], before[j]) {
+				t.Errorf("case %d (%s): record %d changed", i, c.name, j)
+			}
+		}
+	}
+}

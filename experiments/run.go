@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/regsched/regsched/experiments/datasets"
+	"github.com/regsched/regsched/solvers"
 )
 
 // File names inside a run folder.
@@ -52,6 +54,8 @@ type RunOptions struct {
 	// solver state of each variant and seed to CheckpointDir every
 	// CheckpointEvery steps and at the end. It must be a multiple of the
 	// recipe's eval_every, so that a checkpoint falls on an evaluation.
+	// MetricsFile is flushed and synced before each checkpoint is written,
+	// so that a killed run can resume from its last checkpoint.
 	CheckpointEvery int
 	// Resume continues an interrupted Run in its existing folder, which
 	// must hold the same recipe. Each variant and seed restarts from its
@@ -131,13 +135,29 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (*Result, 
 	if opts.CheckpointEvery > 0 || opts.Resume {
 		warnUncheckpointed(plan, opts.Warn)
 	}
-	f, err := os.Create(filepath.Join(dir, MetricsFile))
+	from := make([]int, len(plan.trainers))
+	if opts.Resume {
+		if from, old, err = resumeTrainers(plan, dir, old); err != nil {
+			return nil, err
+		}
+	}
+	metrics := filepath.Join(dir, MetricsFile)
+	f, err := os.OpenFile(metrics, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, errors.Wrap(err, "experiments: Run")
 	}
 	defer f.Close()
 	buf := bufio.NewWriter(f)
 	w := NewRecordWriter(buf)
+	// sync puts every record written so far on disk. It runs before each
+	// checkpoint, so that a checkpoint never gets ahead of the records it
+	// needs on resume, and when the run stops early.
+	sync := func() error {
+		if err := buf.Flush(); err != nil {
+			return errors.Wrapf(err, "experiments: Run: writing %s", metrics)
+		}
+		return errors.Wrapf(f.Sync(), "experiments: Run: syncing %s", metrics)
+	}
 
 	commit := opts.Commit
 	if commit == "" {
@@ -148,19 +168,20 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (*Result, 
 	total := len(plan.trainers) * r.Steps
 	done := 0
 	hash := r.Hash()
-	for _, t := range plan.trainers {
+	for i, t := range plan.trainers {
 		name := fmt.Sprintf("%s/seed%d", t.variant.name, t.seed)
-		emit := func(rec *Record) error {
-			rec.Run, rec.Recipe, rec.RecipeHash = r.Name+"/"+name, r.Name, hash
-			if rec.Commit == "" { // records kept from before a resume keep theirs
-				rec.Commit = commit
-			}
-			rec.Point = opts.Point
+		note := func(rec *Record) {
 			records = append(records, *rec)
 			if opts.Progress != nil {
 				opts.Progress(Event{Run: name, Step: rec.Step, Steps: r.Steps, Done: done,
 					Total: total, Record: rec})
 			}
+		}
+		emit := func(rec *Record) error {
+			rec.Run, rec.Recipe, rec.RecipeHash = r.Name+"/"+name, r.Name, hash
+			rec.Commit = commit
+			rec.Point = opts.Point
+			note(rec)
 			return w.Write(rec)
 		}
 		tick := func(step int) {
@@ -169,15 +190,36 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (*Result, 
 				opts.Progress(Event{Run: name, Step: step, Steps: r.Steps, Done: done, Total: total})
 			}
 		}
-		from, save, err := t.restore(dir, name, r.Name, old, opts, emit)
-		if err != nil {
-			buf.Flush()
-			return nil, err
+		// The records kept from before a resume are in the file already.
+		var last *Record
+		for j := range old {
+			if old[j].Run == r.Name+"/"+name {
+				last = &old[j]
+				note(last)
+			}
 		}
-		done += from
+		if last != nil {
+			t.model.observe(last)
+		}
+		done += from[i]
+		var save func(int) error
+		if opts.CheckpointEvery > 0 {
+			path := checkpointPath(dir, t)
+			save = func(step int) error {
+				if step%opts.CheckpointEvery != 0 && step != r.Steps {
+					return nil
+				}
+				if err := sync(); err != nil {
+					return err
+				}
+				return t.saveCheckpoint(path, step)
+			}
+		}
 		start := time.Now()
-		if err := t.run(ctx, from, emit, tick, save); err != nil {
-			buf.Flush()
+		if err := t.run(ctx, from[i], emit, tick, save); err != nil {
+			if serr := sync(); serr != nil {
+				return nil, serr
+			}
 			return nil, err
 		}
 		s := t.summary(name, records[len(records)-1], time.Since(start))
@@ -231,8 +273,6 @@ func resumeFolder(r *Recipe, dir string) ([]Record, error) {
 			"%s (hash %s); resume with the same recipe and flags", path, saved.Name,
 			saved.Hash(), r.Name, r.Hash())
 	}
-	// A run killed while writing leaves a partial last line, which the
-	// checkpoints do not cover anyway.
 	metrics := filepath.Join(dir, MetricsFile)
 	data, err = os.ReadFile(metrics)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -241,8 +281,33 @@ func resumeFolder(r *Recipe, dir string) ([]Record, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "experiments: resume")
 	}
-	data = data[:bytes.LastIndexByte(data, '\n')+1]
-	return ReadRecords(metrics, bytes.NewReader(data))
+	return readIntactRecords(data), nil
+}
+
+// readIntactRecords parses JSON Lines up to the first line that is not a
+// whole record. A run killed while writing leaves such a torn tail, which
+// the checkpoints do not cover, so resumeTrainers drops it. A damaged
+// line before a checkpoint's record makes that record missing, which
+// resumeTrainers reports.
+func readIntactRecords(data []byte) []Record {
+	var out []Record
+	for len(data) > 0 {
+		end := bytes.IndexByte(data, '\n')
+		if end < 0 {
+			break
+		}
+		line := bytes.TrimSpace(data[:end])
+		data = data[end+1:]
+		if len(line) == 0 {
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(line, &rec); err != nil {
+			break
+		}
+		out = append(out, rec)
+	}
+	return out
 }
 
 // warnUncheckpointed warns once when an inner solver's moments cannot be
@@ -262,49 +327,53 @@ func warnUncheckpointed(p *plan, warn func(string)) {
 	}
 }
 
-// restore prepares trainer t, run name, for Run. On resume it loads t's
-// checkpoint, if any, and emits the records up to it again. It returns
-// the step to start from and the checkpoint writer, which is nil when
-// checkpoints are off.
-func (t *trainer) restore(dir, name, recipe string, old []Record, opts RunOptions,
-	emit func(*Record) error) (int, func(int) error, error) {
-	path := checkpointPath(dir, t)
-	var save func(int) error
-	if opts.CheckpointEvery > 0 {
-		save = func(step int) error {
-			if step%opts.CheckpointEvery != 0 && step != t.recipe.Steps {
-				return nil
-			}
-			return t.saveCheckpoint(path, step)
+// resumeTrainers loads the checkpoint of each trainer of p, if any, and
+// returns the step each restarts from and the records of old that the
+// checkpoints cover. It rewrites MetricsFile atomically to hold only
+// those, dropping the records a stopped run wrote after its last
+// checkpoint.
+func resumeTrainers(p *plan, dir string, old []Record) ([]int, []Record, error) {
+	metrics := filepath.Join(dir, MetricsFile)
+	from := make([]int, len(p.trainers))
+	steps := map[string]int{} // run name in the records → checkpoint step
+	for i, t := range p.trainers {
+		step, err := t.loadCheckpoint(checkpointPath(dir, t))
+		if err != nil && !errors.Is(err, errNoCheckpoint) {
+			return nil, nil, err
 		}
+		from[i] = step
+		steps[fmt.Sprintf("%s/%s/seed%d", t.recipe.Name, t.variant.name, t.seed)] = step
 	}
-	if !opts.Resume {
-		return 0, save, nil
-	}
-	from, err := t.loadCheckpoint(path)
-	if errors.Is(err, errNoCheckpoint) {
-		return 0, save, nil
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	var last *Record
-	for i := range old {
-		rec := &old[i]
-		if rec.Run != recipe+"/"+name || rec.Step > from {
+	var kept []Record
+	last := map[string]int{} // run name → step of its last kept record
+	for _, rec := range old {
+		step, ok := steps[rec.Run]
+		if !ok || rec.Step > step || step == 0 {
 			continue
 		}
-		if err := emit(rec); err != nil {
-			return 0, nil, err
+		kept = append(kept, rec)
+		last[rec.Run] = rec.Step
+	}
+	for run, step := range steps {
+		if step > 0 && last[run] != step {
+			return nil, nil, errors.Errorf("experiments: resume: %s has no record of %s at "+
+				"step %d, where its checkpoint is; delete the checkpoint to restart that run",
+				metrics, run, step)
 		}
-		last = rec
 	}
-	if last == nil || last.Step != from {
-		return 0, nil, errors.Errorf("experiments: resume: %s has no record at step %d, where "+
-			"its checkpoint is", filepath.Join(dir, MetricsFile), from)
+	err := solvers.WriteFileAtomic(metrics, func(w io.Writer) error {
+		rw := NewRecordWriter(w)
+		for i := range kept {
+			if err := rw.Write(&kept[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "experiments: resume")
 	}
-	t.model.observe(last)
-	return from, save, nil
+	return from, kept, nil
 }
 
 // plan holds everything a run needs, built before anything is written.

@@ -6,14 +6,17 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/pkg/errors"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/regsched/regsched/experiments"
 	"github.com/regsched/regsched/schedules"
@@ -53,7 +56,8 @@ With --checkpoint N it also writes each run's weights and solver state to
 OUT/NAME/checkpoints every N steps. After an interruption, the same command
 with --resume continues from the last checkpoints and gives the same
 records as an uninterrupted run when the solver is sgd, momentum, adam or
-adamw. The rmsprop solver is Gorgonia's, whose moments no checkpoint can
+adamw. SIGINT (Ctrl-C) or SIGTERM stops training at the next step, with
+metrics.jsonl complete up to there, and prints the command that resumes. The rmsprop solver is Gorgonia's, whose moments no checkpoint can
 hold: a resumed run restarts them from zero, and the command warns.`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -180,8 +184,12 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 				s.At(r.Steps-1), r.Steps-1, r.Pruning.Sparsity)
 		}
 	}
+	// SIGINT or SIGTERM stops training at the next step boundary. Run then
+	// flushes metrics.jsonl, and the checkpoints on disk are complete.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	progress := newProgress(cmd.ErrOrStderr(), out, r, dir, f.allSeeds)
-	res, err := experiments.Run(context.Background(), r, dir, experiments.RunOptions{
+	res, err := experiments.Run(ctx, r, dir, experiments.RunOptions{
 		Progress:        progress.event,
 		CheckpointEvery: f.checkpoint,
 		Resume:          f.resume,
@@ -190,6 +198,9 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 		},
 	})
 	progress.finish()
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return stopped(cmd, args, f, progress)
+	}
 	if err != nil {
 		return err
 	}
@@ -217,6 +228,57 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	return nil
 }
 
+// stopped prints where an interrupted run stopped and the command that
+// resumes it, and returns the error that makes the command exit with
+// status 1.
+func stopped(cmd *cobra.Command, args []string, f *runFlags, p *progress) error {
+	errw := cmd.ErrOrStderr()
+	fmt.Fprintf(errw, "\nstopped at step %d of %s; %s holds its evaluations up to there\n",
+		p.step, p.current, p.metrics)
+	last := 0
+	if f.checkpoint > 0 {
+		last = p.step - p.step%f.checkpoint
+	}
+	switch {
+	case last > 0:
+		fmt.Fprintf(errw, "its last checkpoint is at step %d; resume from there with:\n", last)
+	case f.checkpoint > 0:
+		fmt.Fprintf(errw, "it has no checkpoint yet, so a resume restarts it from step 0 "+
+			"and keeps the finished runs:\n")
+	default:
+		fmt.Fprintf(errw, "without --checkpoint no checkpoints were written, so a resume "+
+			"restarts it from step 0 and keeps the finished runs:\n")
+	}
+	fmt.Fprintf(errw, "  %s\n", resumeCommand(cmd, args))
+	return errors.New("run interrupted")
+}
+
+// resumeCommand returns the command line that resumes the run: the
+// recipe, the flags that were set, and --resume.
+func resumeCommand(cmd *cobra.Command, args []string) string {
+	words := []string{"regsched", "run"}
+	for _, a := range args {
+		words = append(words, shellQuote(a))
+	}
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if fl.Name == "resume" {
+			return
+		}
+		words = append(words, "--"+fl.Name+"="+shellQuote(fl.Value.String()))
+	})
+	return strings.Join(append(words, "--resume"), " ")
+}
+
+// shellQuote quotes s for a POSIX shell unless it contains only
+// characters that need no quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"+
+		"0123456789-_./:=,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // progress draws a progress bar on errw and the evaluation tables on
 // out. Each run of the table seed gets its own table with a row per
 // evaluation. Unless allSeeds is set, the runs of the other seeds share
@@ -230,6 +292,8 @@ type progress struct {
 	metrics   string // path of metrics.jsonl, named under the final-row table
 	run       string // run whose table is open
 	others    bool   // whether the table of final rows has its header
+	current   string // run of the last event
+	step      int    // completed steps of current
 }
 
 func newProgress(errw, out io.Writer, r *experiments.Recipe, dir string,
@@ -239,6 +303,7 @@ func newProgress(errw, out io.Writer, r *experiments.Recipe, dir string,
 }
 
 func (p *progress) event(e experiments.Event) {
+	p.current, p.step = e.Run, e.Step
 	if p.bar == nil {
 		p.bar = progressbar.NewOptions(e.Total,
 			progressbar.OptionSetWriter(p.errw),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -370,5 +371,38 @@ func TestRunCheckpointAndResume(t *testing.T) {
 	ckpt := filepath.Join(out, "tiny", experiments.CheckpointDir, "sparse-seed1.ckpt")
 	if _, err := os.Stat(ckpt); err != nil {
 		t.Errorf("no checkpoint after --checkpoint 10: %v", err)
+	}
+}
+
+func TestRunStopPrintsResumeCommand(t *testing.T) {
+	dir := t.TempDir()
+	recipe := writeRecipe(t, dir, "tiny.yaml", tinyRecipe)
+	out := filepath.Join(dir, "runs")
+
+	// A cancelled context replaces SIGINT or SIGTERM, which cancel
+	// the command's context the same way.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := newRunCmd()
+	cmd.SetArgs([]string{recipe, "--out", out, "--checkpoint", "10"})
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	err := cmd.ExecuteContext(ctx)
+	if err == nil || exitCode(err) != 1 {
+		t.Fatalf("error %v, want one with exit status 1", err)
+	}
+	resume := "regsched run " + recipe + " --checkpoint=10 --out=" + out + " --resume"
+	for _, want := range []string{"stopped at step 0 of dense/seed1",
+		"no checkpoint yet", resume} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("standard error %q lacks %q", stderr.String(), want)
+		}
+	}
+
+	words := strings.Fields(resume)[2:]
+	if got, code := execute(t, newRunCmd(), words...); code != 0 || !strings.Contains(got, "wrote") {
+		t.Errorf("resume command: exit status %d, output %q", code, got)
 	}
 }
