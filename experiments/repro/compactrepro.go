@@ -254,11 +254,12 @@ function and runs faster with no sparse kernels.
 ## Protocol
 
 LeNet-300-100 on Fashion-MNIST (60,000 training images, 10,000 test
-images), Adam with learning rate %[14]g, batch %[13]d, %[2]d steps. The structured run prunes
-%.0[1]f%% of the units of each hidden layer by the L1 norm of their
-incoming weights (solvers.WithStructure(solvers.Columns{})) along the
-cubic schedule from step %[3]d to %[4]d, updated every %[5]d steps; the
-output layer is not pruned. The dense run starts from the same weights.
+images), Adam with learning rate %[14]g, batch %[13]d, %[2]d steps. The
+structured run prunes %.0[1]f%% of the units of each hidden layer by the
+L1 norm of their incoming weights
+(solvers.WithStructure(solvers.Columns{})) along the cubic schedule from
+step %[3]d to %[4]d, updated every %[5]d steps. The output layer is not
+pruned. The dense run starts from the same weights.
 repro.Compact then removes every hidden unit whose incoming or outgoing
 weights are all zero; a unit with zero incoming weights still outputs
 ReLU(b), a constant that moves into the next layer's bias.
@@ -278,7 +279,7 @@ Measured with testing.Benchmark on this machine (GOMAXPROCS=%[9]d,
 The same code, BenchmarkCompactForward in experiments/repro, reruns it:
 ` + "`go test -run XXX -bench CompactForward ./experiments/repro`" + `.
 
-![speed-up](speed-up.svg)
+![compact time as a fraction of the original time, by batch size](speed-up.svg)
 
 ## Findings (computed from the tables)
 
@@ -326,20 +327,21 @@ func compactFindings(rs []CompactResult, ts []CompactTiming) string {
 	return b.String()
 }
 
-// plotCompactSpeedup draws the measured speed-up of the compact net
-// against the batch size. The ratio of weights beside it is the speed-up
-// of a forward pass whose cost is its multiply-adds alone.
+// plotCompactSpeedup draws the time of the compact net's forward pass as
+// a fraction of the pruned net's against the batch size. The ratio of
+// weights beside it is the fraction for a forward pass whose cost is its
+// multiply-adds alone.
 func plotCompactSpeedup(path string, rs []CompactResult, ts []CompactTiming) error {
 	fig := experiments.Figure{Title: "Compact net against the structured-pruned net",
-		XLabel: "batch size", YLabel: "speed-up (original time / compact time)", LogX: true}
+		XLabel: "batch size", YLabel: "compact time / original time", LogX: true}
 	measured := experiments.Series{Name: "measured"}
 	for _, t := range ts {
 		measured.X = append(measured.X, float64(t.Batch))
-		measured.Y = append(measured.Y, t.Speedup)
+		measured.Y = append(measured.Y, t.Compact/t.Original)
 	}
 	fig.Series = append(fig.Series, measured)
 	if len(rs) > 0 && len(ts) > 0 {
-		ratio := float64(rs[0].DenseWeights) / float64(rs[0].Weights)
+		ratio := float64(rs[0].Weights) / float64(rs[0].DenseWeights)
 		fig.Series = append(fig.Series, experiments.Series{Name: "ratio of weights", Dashed: true,
 			Color: 1, X: []float64{measured.X[0], measured.X[len(measured.X)-1]},
 			Y: []float64{ratio, ratio}})
