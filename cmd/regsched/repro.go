@@ -26,10 +26,15 @@ report (README.md with tables, SVG plots, results.jsonl) into --out.
 NAME runs the reproduction's built-in recipe; a path ending in .yaml or
 .yml runs that recipe file instead (its key "reproduction" names the
 reproduction). --show prints the built-in recipe, a starting point for
-a file. Data folders in recipes are relative to the working directory;
-the built-in recipes use ` + repro.DefaultData + `, which from a checkout
-of the repository is the folder shared/data beside it. --list shows the
-reproductions.`,
+a file. --list shows the reproductions.
+
+The reproductions on the digits and the diabetes data read copies built
+into the binary, so they need no files. The Fashion-MNIST ones need
+--data (or the recipe's data key): the folder that holds the four
+Fashion-MNIST IDX files, train-images-idx3-ubyte.gz,
+train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and
+t10k-labels-idx1-ubyte.gz. A relative folder is relative to the working
+directory.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if list {
 				return nil
@@ -67,7 +72,7 @@ reproductions.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Data, "data", "",
-		"folder of the data files, replacing the recipe's data key")
+		"folder of the data files, replacing the recipe's data key and the built-in copies")
 	cmd.Flags().StringVar(&opts.Out, "out", "", "report folder (default docs/reproductions/NAME)")
 	cmd.Flags().IntVar(&opts.Seeds, "seeds", 0,
 		"run seeds 1 to N instead of the recipe's seeds (0 keeps the recipe's)")

@@ -21,10 +21,13 @@
 //
 //	r, _ := repro.Lookup("lasso-path")
 //	recipe, _ := r.Recipe()
-//	err := recipe.Run(repro.Options{Data: "../shared/data", Out: "report"})
+//	err := recipe.Run(repro.Options{Out: "report"})
 //
 // Data files are read with package datasets from the recipe's data
-// folder; the package never fetches data.
+// folder. Without one, the digits, the diabetes set and the Lasso
+// reference come from copies built into the binary. Fashion-MNIST has
+// none, so its reproductions need the folder that holds its IDX files
+// (Options.Data). The package never fetches data.
 //
 // Limitations: models are ReLU perceptrons in float32; Compact removes
 // hidden units and inputs but never output units, and its outputs equal

@@ -41,6 +41,12 @@ func LoadLassoReference(path string) (*LassoReference, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "repro: LoadLassoReference")
 	}
+	return parseLassoReference(path, b)
+}
+
+// parseLassoReference decodes the JSON of a Lasso reference; path names
+// it in messages.
+func parseLassoReference(path string, b []byte) (*LassoReference, error) {
 	var ref LassoReference
 	if err := json.Unmarshal(b, &ref); err != nil {
 		return nil, errors.Wrapf(err, "repro: LoadLassoReference: parsing %s", path)

@@ -2,6 +2,7 @@ package repro
 
 import (
 	"fmt"
+	"io/fs"
 	"math"
 	"path/filepath"
 	"strings"
@@ -52,20 +53,7 @@ func init() {
 }
 
 func (r *LassoRecipe) run(o Options) error {
-	var paths []string
-	for _, f := range []string{"diabetes_data_raw.csv.gz", "diabetes_target.csv.gz",
-		r.Reference} {
-		p, err := r.dataFile(f)
-		if err != nil {
-			return err
-		}
-		paths = append(paths, p)
-	}
-	d, err := datasets.DiabetesFiles(paths[0], paths[1])
-	if err != nil {
-		return err
-	}
-	ref, err := LoadLassoReference(paths[2])
+	d, ref, err := r.load()
 	if err != nil {
 		return err
 	}
@@ -99,6 +87,40 @@ func (r *LassoRecipe) run(o Options) error {
 		sections = append(sections, lassoSection{name: set.name, rows: cmp})
 	}
 	return r.writeReport(o.Out, sections, time.Since(start))
+}
+
+// load reads the diabetes set and the reference solutions from the data
+// folder, or from the built-in copies without one.
+func (r *LassoRecipe) load() (*datasets.Set, *LassoReference, error) {
+	if r.Data == "" {
+		d, err := datasets.Diabetes()
+		if err != nil {
+			return nil, nil, err
+		}
+		b, err := fs.ReadFile(builtin, r.Reference)
+		if err != nil {
+			return nil, nil, errors.Errorf("repro: %s: reference %s is not built in (the "+
+				"built-in one is golden/lasso_diabetes.json); set --data or the recipe's data "+
+				"key to the folder that contains it", r.Reproduction, r.Reference)
+		}
+		ref, err := parseLassoReference(r.Reference, b)
+		return d, ref, err
+	}
+	var paths []string
+	for _, f := range []string{"diabetes_data_raw.csv.gz", "diabetes_target.csv.gz",
+		r.Reference} {
+		p, err := r.dataFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		paths = append(paths, p)
+	}
+	d, err := datasets.DiabetesFiles(paths[0], paths[1])
+	if err != nil {
+		return nil, nil, err
+	}
+	ref, err := LoadLassoReference(paths[2])
+	return d, ref, err
 }
 
 func reversed(p []LassoPoint) []LassoPoint {

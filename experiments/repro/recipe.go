@@ -1,6 +1,7 @@
 package repro
 
 import (
+	"embed"
 	"fmt"
 	"io/fs"
 	"math"
@@ -16,10 +17,17 @@ import (
 	"github.com/regsched/regsched/experiments/datasets"
 )
 
-// DefaultData is the data folder of the built-in recipes, relative to
-// the working directory: from a checkout of the repository, a folder
-// "shared/data" beside it.
-const DefaultData = "../shared/data"
+// builtin holds the built-in copy of the Lasso reference, which a recipe
+// without a data folder reads. The built-in digits and diabetes sets are
+// in package datasets.
+//
+//go:embed golden/lasso_diabetes.json
+var builtin embed.FS
+
+// fashionFiles are the Fashion-MNIST IDX files, which have no built-in
+// copy.
+var fashionFiles = []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+	"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}
 
 // Common contains the keys that every reproduction recipe has.
 type Common struct {
@@ -27,8 +35,12 @@ type Common struct {
 	// Reproductions.
 	Reproduction string `yaml:"reproduction"`
 	// Data is the folder that contains the data files. A relative path is
-	// relative to the working directory, not to the recipe file.
-	Data string `yaml:"data"`
+	// relative to the working directory, not to the recipe file. If Data
+	// is empty, the digits, the diabetes set and the Lasso reference are
+	// read from the copies built into the binary. Fashion-MNIST has no
+	// built-in copy, so its reproductions need the folder that holds its
+	// four IDX files.
+	Data string `yaml:"data,omitempty"`
 	// Seeds are the seeds of the repeated runs. Each seed sets the
 	// initial weights and the batch order.
 	Seeds []int64 `yaml:"seeds,flow,omitempty"`
@@ -175,10 +187,6 @@ func typeName(s Settings) string {
 
 func (r *Recipe) check() error {
 	c := experiments.NewFieldCheck(r.Name, r.lines)
-	if r.Settings.common().Data == "" {
-		c.Fail("data", "is missing: give the folder of the data files (for example %s)",
-			DefaultData)
-	}
 	r.Settings.check(c)
 	return errors.WithMessage(c.Err(), "repro")
 }
@@ -240,13 +248,19 @@ func (c *Common) dataFile(file string) (string, error) {
 	return p, nil
 }
 
-// digits reads digits.csv.gz from the data folder and splits it.
+// digits reads digits.csv.gz from the data folder, or the built-in copy
+// without one, and splits it.
 func (c *Common) digits(s Split) (all, train, test *datasets.Set, err error) {
-	path, err := c.dataFile("digits.csv.gz")
-	if err != nil {
-		return nil, nil, nil, err
+	if c.Data == "" {
+		all, err = datasets.Digits()
+	} else {
+		var path string
+		if path, err = c.dataFile("digits.csv.gz"); err != nil {
+			return nil, nil, nil, err
+		}
+		all, err = datasets.DigitsFile(path)
 	}
-	if all, err = datasets.DigitsFile(path); err != nil {
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	train, test, err = datasets.Split(all, s.TestFraction, s.Seed)
@@ -256,8 +270,12 @@ func (c *Common) digits(s Split) (all, train, test *datasets.Set, err error) {
 // fashionMNIST reads the four Fashion-MNIST IDX files from the data
 // folder.
 func (c *Common) fashionMNIST() (train, test *datasets.Set, err error) {
-	for _, f := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-		"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} {
+	if c.Data == "" {
+		return nil, nil, errors.Errorf("repro: %s: Fashion-MNIST has no built-in copy; set "+
+			"--data or the recipe's data key to the folder that holds %s",
+			c.Reproduction, strings.Join(fashionFiles, ", "))
+	}
+	for _, f := range fashionFiles {
 		if _, err := c.dataFile(f); err != nil {
 			return nil, nil, err
 		}

@@ -63,7 +63,7 @@ func TestEveryRecipeFileRegistered(t *testing.T) {
 
 func TestRecipeErrors(t *testing.T) {
 	const lasso = `reproduction: lasso-path
-data: ../shared/data
+data: data
 reference: golden/lasso_diabetes.json
 steps_per_alpha: 20000
 tolerance: 1e-6
@@ -82,7 +82,6 @@ tolerance: 1e-6
 		{strings.Replace(lasso, "lasso-path", "lasso-paths", 1),
 			`x.yaml:1: reproduction "lasso-paths" is unknown`},
 		{strings.Replace(lasso, "reproduction: lasso-path\n", "", 1), "missing key reproduction"},
-		{strings.Replace(lasso, "data: ../shared/data\n", "", 1), "data is missing"},
 		{"reproduction: [lasso-path\n", "x.yaml:"},
 		{"- 1\n- 2\n", "x.yaml:1: a recipe is a mapping of keys"},
 		{"", "x.yaml: empty recipe"},
@@ -154,7 +153,7 @@ func TestBuiltinRecipeTypos(t *testing.T) {
 
 func TestRecipeRunOverrides(t *testing.T) {
 	recipe, err := ParseRecipe("x.yaml", []byte(`reproduction: schedule-comparison
-data: ../shared/data
+data: data
 seeds: [4]
 split: {test_fraction: 0.25, seed: 1}
 training: {sizes: [64, 10], learn_rate: 0.01, batch: 32, steps: 10}
@@ -212,4 +211,73 @@ schedules:
 			t.Errorf("report file %s: %v", f, err)
 		}
 	}
+}
+
+func TestRecipeBuiltinData(t *testing.T) {
+	// Without a data folder, the digits come from the built-in copy.
+	recipe, err := ParseRecipe("x.yaml", []byte(`reproduction: schedule-comparison
+seeds: [1]
+split: {test_fraction: 0.25, seed: 1}
+training: {sizes: [64, 16, 10], learn_rate: 0.01, batch: 32, steps: 20}
+final_lambda: 0.3
+record_every: 10
+schedules:
+  - {name: constant, spec: "constant(0.3)"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if err := recipe.Run(Options{Out: out}); err != nil {
+		t.Fatalf("schedule-comparison on the built-in digits: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "README.md")); err != nil {
+		t.Errorf("report: %v", err)
+	}
+
+	// The built-in Lasso recipe reads the built-in diabetes set and
+	// reference: 442 rows of 10 features, the reference's 6 single fits.
+	lasso, err := mustLookup(t, "lasso-path").Recipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ref, err := lasso.Settings.(*LassoRecipe).load()
+	if err != nil {
+		t.Fatalf("lasso-path on the built-in copies: %v", err)
+	}
+	if d.Rows != 442 || d.Features != 10 {
+		t.Errorf("diabetes: %d rows of %d features, want 442 of 10", d.Rows, d.Features)
+	}
+	if len(ref.Fits) != 6 {
+		t.Errorf("reference: %d fits, want 6", len(ref.Fits))
+	}
+}
+
+func TestRecipeFashionNeedsData(t *testing.T) {
+	for _, name := range []string{"lenet-pruning", "lenet-full", "sparse-training",
+		"structured-compaction"} {
+		recipe, err := mustLookup(t, name).Recipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "report")
+		err = recipe.Run(Options{Out: out})
+		for _, want := range []string{"--data", "t10k-labels-idx1-ubyte.gz"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s without data: error %v, want one containing %q", name, err, want)
+			}
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s without data: report folder %s was created", name, out)
+		}
+	}
+}
+
+func mustLookup(t *testing.T, name string) Reproduction {
+	t.Helper()
+	r, err := Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
