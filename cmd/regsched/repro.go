@@ -21,7 +21,8 @@ func newReproCmd() *cobra.Command {
 		Use:   "repro NAME|RECIPE.yaml",
 		Short: "Run a paper-style reproduction and write its report",
 		Long: `Run one of the paper-style reproductions on real data and write its
-report (README.md with tables, SVG plots, results.jsonl) into --out.
+report (README.md with tables, SVG plots, results.jsonl) into --out,
+by default runs/repro/NAME.
 
 NAME runs the reproduction's built-in recipe; a path ending in .yaml or
 .yml runs that recipe file instead (its key "reproduction" names the
@@ -65,15 +66,19 @@ directory.`,
 				return err
 			}
 			if opts.Out == "" {
-				opts.Out = filepath.Join("docs", "reproductions", recipe.Reproduction())
+				opts.Out = filepath.Join("runs", "repro", recipe.Reproduction())
 			}
 			opts.Progress = cmd.ErrOrStderr()
-			return recipe.Run(opts)
+			if err := recipe.Run(opts); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "wrote %s\n", opts.Out)
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&opts.Data, "data", "",
 		"folder of the data files, replacing the recipe's data key and the built-in copies")
-	cmd.Flags().StringVar(&opts.Out, "out", "", "report folder (default docs/reproductions/NAME)")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "report folder (default runs/repro/NAME)")
 	cmd.Flags().IntVar(&opts.Seeds, "seeds", 0,
 		"run seeds 1 to N instead of the recipe's seeds (0 keeps the recipe's)")
 	cmd.Flags().BoolVar(&list, "list", false, "list the reproductions and exit")

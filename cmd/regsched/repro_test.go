@@ -62,3 +62,26 @@ func TestReproErrors(t *testing.T) {
 		t.Error("a failed run wrote a report")
 	}
 }
+
+func TestReproDefaultOut(t *testing.T) {
+	// A short schedule comparison on the built-in digits, run in an empty
+	// working directory, writes its report to runs/repro/NAME.
+	t.Chdir(t.TempDir())
+	recipe := writeRecipe(t, ".", "short.yaml", `reproduction: schedule-comparison
+seeds: [1]
+split: {test_fraction: 0.25, seed: 1}
+training: {sizes: [64, 16, 10], learn_rate: 0.01, batch: 32, steps: 20}
+final_lambda: 0.3
+record_every: 10
+schedules:
+  - {name: constant, spec: "constant(0.3)"}
+`)
+	out, code := execute(t, newReproCmd(), recipe)
+	dir := filepath.Join("runs", "repro", "schedule-comparison")
+	if code != 0 || !strings.HasSuffix(out, "wrote "+dir+"\n") {
+		t.Errorf("exit %d, output %q; want exit 0 and a last line %q", code, out, "wrote "+dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
+		t.Errorf("report: %v", err)
+	}
+}
