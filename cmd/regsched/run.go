@@ -17,6 +17,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/regsched/regsched/experiments"
 	"github.com/regsched/regsched/schedules"
@@ -67,13 +68,15 @@ hold: a resumed run restarts them from zero, and the command warns.`,
 	fl := cmd.Flags()
 	fl.Float64Var(&f.sparsity, "sparsity", math.NaN(),
 		"final sparsity of each pruned weight matrix, in [0, 1)")
+	fl.Lookup("sparsity").DefValue = "the recipe's"
 	fl.StringVar(&f.schedule, "schedule", "",
 		"sparsity schedule spec, for example 'every(50, poly(0, 0.9, 200, 1400))'")
 	fl.IntVar(&f.steps, "steps", 0, "optimizer steps per run")
 	fl.Uint64Var(&f.seed, "seed", 0, "run this one seed instead of the recipe's seeds")
 	fl.StringVar(&f.out, "out", "runs", "folder that receives the run folder")
 	fl.StringVar(&f.name, "name", "", "name of the run folder (default: the recipe's name)")
-	fl.BoolVar(&f.png, "png", false, "also write the plot as PNG")
+	fl.BoolVar(&f.png, "png", false,
+		"also write a report into OUT/NAME/report, with a PNG beside each of its SVG plots")
 	fl.IntVar(&f.checkpoint, "checkpoint", 0,
 		"write each run's weights and solver state every N steps, a multiple of the "+
 			"recipe's eval_every, to OUT/NAME/checkpoints (0: never)")
@@ -175,10 +178,13 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	fmt.Fprintf(out, "recipe %s (hash %s): %d steps, batch %d, seeds %v\n",
 		r.Name, r.Hash(), r.Steps, r.BatchSize, r.Seeds)
 	if r.Pruning != nil {
-		spec := r.Pruning.PruningSchedule()
-		fmt.Fprintf(out, "pruning schedule: %s\n", spec)
 		// The recipe was validated, so the spec parses.
-		if s, err := schedules.Parse(spec); err == nil && s.At(r.Steps-1) < r.Pruning.Sparsity {
+		s, err := schedules.Parse(r.Pruning.PruningSchedule())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "pruning schedule: %v\n", s)
+		if s.At(r.Steps-1) < r.Pruning.Sparsity {
 			fmt.Fprintf(out, "note: the schedule reaches sparsity %.4g at the last step (%d), "+
 				"short of pruning.sparsity %.4g; raise --steps or end the ramp earlier\n",
 				s.At(r.Steps-1), r.Steps-1, r.Pruning.Sparsity)
@@ -294,17 +300,23 @@ type progress struct {
 	others    bool   // whether the table of final rows has its header
 	current   string // run of the last event
 	step      int    // completed steps of current
+	runWidth  int    // width of the run column of the final-row table
 }
 
 func newProgress(errw, out io.Writer, r *experiments.Recipe, dir string,
 	allSeeds bool) *progress {
+	// The longest variant name is "regularized".
+	width := len("run")
+	for _, seed := range r.Seeds {
+		width = max(width, len(fmt.Sprintf("regularized/seed%d", seed)))
+	}
 	return &progress{errw: errw, out: out, tableSeed: r.Seeds[0], allSeeds: allSeeds,
-		metrics: filepath.Join(dir, experiments.MetricsFile)}
+		metrics: filepath.Join(dir, experiments.MetricsFile), runWidth: width}
 }
 
 func (p *progress) event(e experiments.Event) {
 	p.current, p.step = e.Run, e.Step
-	if p.bar == nil {
+	if p.bar == nil && isTerminal(p.errw) {
 		p.bar = progressbar.NewOptions(e.Total,
 			progressbar.OptionSetWriter(p.errw),
 			progressbar.OptionSetDescription("training"),
@@ -315,36 +327,59 @@ func (p *progress) event(e experiments.Event) {
 	}
 	switch {
 	case e.Record != nil && (p.allSeeds || e.Record.Seed == p.tableSeed):
-		p.bar.Clear()
+		p.clearBar()
 		p.row(e.Run, e.Record)
 	case e.Summary != nil && !p.allSeeds && e.Summary.Seed != p.tableSeed:
-		p.bar.Clear()
+		p.clearBar()
 		p.finalRow(e.Summary)
-	case e.Record == nil && e.Summary == nil:
+	case e.Record == nil && e.Summary == nil && p.bar != nil:
 		p.bar.Set(e.Done)
 	}
 }
 
-// controlColumn returns the column title and value of what drives
-// sparsity: λ of the first penalty term, or the pruning schedule's
-// target.
-func controlColumn(r *experiments.Record) (string, float64) {
-	if len(r.Terms) > 0 {
-		return "λ " + r.Terms[0].Name, r.Terms[0].Lambda
+// clearBar erases the progress bar, if any, before a table row.
+func (p *progress) clearBar() {
+	if p.bar != nil {
+		p.bar.Clear()
 	}
-	return "target", r.TargetSparsity
+}
+
+// isTerminal reports whether w is a terminal. The progress bar redraws
+// itself many times a second, which only a terminal shows as one line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// plural returns n followed by the singular or the plural noun.
+func plural(n int, singular, pluralNoun string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return fmt.Sprintf("%d %s", n, pluralNoun)
+}
+
+// controlHeader heads the column of controlValue in both tables.
+const controlHeader = "λ or target"
+
+// controlValue returns what drives sparsity: λ of the first penalty
+// term, or the pruning schedule's target.
+func controlValue(r *experiments.Record) float64 {
+	if len(r.Terms) > 0 {
+		return r.Terms[0].Lambda
+	}
+	return r.TargetSparsity
 }
 
 // row prints one evaluation of the table seed, opening a new table with
 // a heading when the run changes.
 func (p *progress) row(run string, r *experiments.Record) {
-	name, control := controlColumn(r)
 	if run != p.run {
 		p.run = run
 		fmt.Fprintf(p.out, "\n%s, seed %d\n%7s %12s %9s %11s %9s\n", r.Variant, r.Seed,
-			"step", name, "sparsity", "train loss", "test acc")
+			"step", controlHeader, "sparsity", "train loss", "test acc")
 	}
-	fmt.Fprintf(p.out, "%7d %12.4g %9.4f %11.4f %9.4f\n", r.Step, control, r.Sparsity,
+	fmt.Fprintf(p.out, "%7d %12.4g %9.4f %11.4f %9.4f\n", r.Step, controlValue(r), r.Sparsity,
 		r.TrainLoss, r.TestAccuracy)
 }
 
@@ -354,13 +389,12 @@ func (p *progress) finalRow(s *experiments.RunSummary) {
 		p.others = true
 		fmt.Fprintf(p.out, "\nother seeds, final evaluation (every evaluation is in %s)\n",
 			p.metrics)
-		fmt.Fprintf(p.out, "%-16s %7s %12s %9s %11s %9s\n",
-			"run", "step", "λ or target", "sparsity", "train loss", "test acc")
+		fmt.Fprintf(p.out, "%-*s %7s %12s %9s %11s %9s\n", p.runWidth,
+			"run", "step", controlHeader, "sparsity", "train loss", "test acc")
 	}
 	r := s.Final
-	_, control := controlColumn(r)
-	fmt.Fprintf(p.out, "%-16s %7d %12.4g %9.4f %11.4f %9.4f\n", s.Run, r.Step, control,
-		r.Sparsity, r.TrainLoss, r.TestAccuracy)
+	fmt.Fprintf(p.out, "%-*s %7d %12.4g %9.4f %11.4f %9.4f\n", p.runWidth, s.Run, r.Step,
+		controlValue(r), r.Sparsity, r.TrainLoss, r.TestAccuracy)
 }
 
 func (p *progress) finish() {
@@ -380,8 +414,8 @@ func printSummary(out io.Writer, res *experiments.Result) error {
 		}
 		by[s.Variant] = append(by[s.Variant], s)
 	}
-	fmt.Fprintf(out, "\nfinal evaluation, mean ± sample standard deviation over %d seeds\n",
-		len(by[variants[0]]))
+	fmt.Fprintf(out, "\nfinal evaluation, mean ± sample standard deviation over %s\n",
+		plural(len(by[variants[0]]), "seed", "seeds"))
 	tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "\t%s\t\n", strings.Join(variants, "\t"))
 	rowf := func(label string, f func(experiments.RunSummary) float64, format string) {
@@ -419,7 +453,8 @@ func printSummary(out io.Writer, res *experiments.Result) error {
 			if !c.OK() {
 				mark = "MISMATCH"
 			}
-			parts = append(parts, fmt.Sprintf("%s %d/%d zeros (%s)", c.Layer, c.Zeros, c.Want, mark))
+			parts = append(parts, fmt.Sprintf("%s %d of %d zero, %d expected (%s)", c.Layer,
+				c.Zeros, c.Size, c.Want, mark))
 		}
 		fmt.Fprintf(out, "exact zeros, %s at target %.4g: %s\n", s.Run, s.Checks[0].Target,
 			strings.Join(parts, ", "))

@@ -111,8 +111,9 @@ func TestRunRecipeFile(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit status %d: %s", code, msg)
 	}
-	for _, want := range []string{"test accuracy", "sparse/seed7", "w0 256/256 zeros (ok)",
-		"w1 40/40 zeros (ok)"} {
+	for _, want := range []string{"test accuracy", "sparse/seed7",
+		"w0 256 of 1024 zero, 256 expected (ok)", "w1 40 of 160 zero, 40 expected (ok)",
+		"pruning schedule: every(5, poly(0, 0.25, 0, 10))\n", "over 1 seed\n"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("output lacks %q:\n%s", want, msg)
 		}
@@ -141,11 +142,12 @@ func TestRunTables(t *testing.T) {
 		want, not []string // substrings the output must and must not contain
 	}{
 		{[]string{"--name", "first"},
-			[]string{"dense, seed 1\n   step       target", "sparse, seed 1\n",
+			[]string{"dense, seed 1\n   step  λ or target", "sparse, seed 1\n",
 				"     10       0.4375    0.4375", "other seeds, final evaluation",
-				"dense/seed2           20", "sparse/seed2          20          0.5    0.5000",
+				"run                  step  λ or target",
+				"dense/seed2            20", "sparse/seed2           20          0.5    0.5000",
 				"mean ± sample standard deviation over 2 seeds"},
-			[]string{"dense, seed 2", "sparse/seed2          10", "\nsparse/seed1 ", "note:"}},
+			[]string{"dense, seed 2", "sparse/seed2           10", "\nsparse/seed1 ", "note:"}},
 		{[]string{"--name", "short", "--steps", "8"},
 			[]string{"note: the schedule reaches sparsity 0.4375 at the last step (7), short of " +
 				"pruning.sparsity 0.5"},
@@ -404,5 +406,54 @@ func TestRunStopPrintsResumeCommand(t *testing.T) {
 	words := strings.Fields(resume)[2:]
 	if got, code := execute(t, newRunCmd(), words...); code != 0 || !strings.Contains(got, "wrote") {
 		t.Errorf("resume command: exit status %d, output %q", code, got)
+	}
+}
+
+func TestRunTablesRegularized(t *testing.T) {
+	penalty := strings.Replace(tinyRecipe, "pruning: {sparsity: 0.5, start: 0, end: 10, every: 5}",
+		"penalties: [{params: weights, term: l1, mode: proximal, schedule: \"constant(0.01)\"}]", 1)
+	penalty = strings.Replace(penalty, "seeds: [1]", "seeds: [1, 12]", 1)
+	dir := t.TempDir()
+	recipe := writeRecipe(t, dir, "penalty.yaml", penalty)
+	msg, code := execute(t, newRunCmd(), recipe, "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit status %d: %s", code, msg)
+	}
+	// The run column fits "regularized/seed12", 18 characters.
+	for _, want := range []string{"regularized, seed 1\n   step  λ or target",
+		"\nrun                   step  λ or target", "\nregularized/seed12      20 ",
+		"\ndense/seed12            20 "} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("output lacks %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestRunStderrWithoutTerminal(t *testing.T) {
+	dir := t.TempDir()
+	recipe := writeRecipe(t, dir, "tiny.yaml", tinyRecipe)
+	var stdout, stderr bytes.Buffer
+	cmd := newRunCmd()
+	cmd.SetArgs([]string{recipe, "--out", dir})
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	// A buffer is not a terminal, so no progress bar is drawn.
+	if stderr.Len() != 0 {
+		t.Errorf("standard error %q, want it empty", stderr.String())
+	}
+}
+
+func TestRunHelpDefaults(t *testing.T) {
+	usage := newRunCmd().Flags().FlagUsages()
+	for _, want := range []string{"(default the recipe's)", "with a PNG beside each of its SVG plots"} {
+		if !strings.Contains(usage, want) {
+			t.Errorf("flag help lacks %q:\n%s", want, usage)
+		}
+	}
+	if strings.Contains(usage, "NaN") {
+		t.Errorf("flag help shows NaN:\n%s", usage)
 	}
 }

@@ -102,7 +102,8 @@ func runSweep(cmd *cobra.Command, points []experiments.SweepPoint, shard experim
 			mine = append(mine, p)
 		}
 	}
-	fmt.Fprintf(out, "sweep %s: %d points, shard %s runs %d\n", dir, len(points), shard, len(mine))
+	fmt.Fprintf(out, "sweep %s: %s, shard %s runs %d\n", dir,
+		plural(len(points), "point", "points"), shard, len(mine))
 	for _, p := range mine {
 		pointDir := experiments.PointDir(dir, p.Index)
 		if _, err := os.Stat(filepath.Join(pointDir, experiments.SummaryFile)); err == nil {

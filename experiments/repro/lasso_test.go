@@ -54,7 +54,7 @@ func TestLassoPathMatchesReference(t *testing.T) {
 			t.Errorf("α = %v: support differs: ours %v, reference %v", c.Alpha, c.Coef, c.RefCoef)
 		}
 		if c.Nonzero != points[i].Nonzero {
-			t.Errorf("α = %v: %d non-zeros, reference %d", c.Alpha, c.Nonzero, points[i].Nonzero)
+			t.Errorf("α = %v: non-zero count %d, reference %d", c.Alpha, c.Nonzero, points[i].Nonzero)
 		}
 	}
 }

@@ -81,7 +81,7 @@ func (r *LassoRecipe) run(o Options) error {
 			return err
 		}
 		for _, c := range cmp {
-			o.logf("%s alpha %.4g: objective gap %.2g, nonzero %d (reference %d)",
+			o.logf("%s alpha %.4g: objective gap %.2g, non-zero count %d (reference %d)",
 				set.name, c.Alpha, c.RelGap, c.Nonzero, c.RefNonzero)
 		}
 		sections = append(sections, lassoSection{name: set.name, rows: cmp})
