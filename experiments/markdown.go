@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,14 +32,15 @@ type ReportOptions struct {
 }
 
 // WriteReport writes the Markdown file (see ReportOptions.Markdown) and
-// its SVG plots into dir (created if
-// needed) from the records of one or more runs: a summary table with
+// its SVG plots into dir (created if needed) from the records of one or more runs: a summary table with
 // the mean and sample standard deviation over seeds, sparsity and
 // accuracy over steps, λ and multipliers with policy decisions,
 // accuracy against sparsity across runs, and for the first seed of
 // every group the per-layer sparsity, weight-magnitude histograms at
 // phase boundaries, gradient norms, mask flips and the phases (see
-// Phase).
+// Phase). The files are written into a temporary folder beside dir and
+// moved into dir only when all of them are written, so an error leaves
+// dir as it was.
 func WriteReport(dir string, records []Record, opts ReportOptions) error {
 	if len(records) == 0 {
 		return errors.New("experiments: WriteReport: no records")
@@ -53,9 +55,52 @@ func WriteReport(dir string, records []Record, opts ReportOptions) error {
 		return errors.Errorf("experiments: WriteReport: Markdown file name %q contains a folder",
 			opts.Markdown)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if info, err := os.Stat(dir); err == nil && !info.IsDir() {
+		return errors.Errorf("experiments: WriteReport: %s exists and is not a folder", dir)
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return errors.Wrap(err, "experiments: WriteReport")
 	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return errors.Wrap(err, "experiments: WriteReport")
+	}
+	defer os.RemoveAll(tmp)
+	if err := writeReportFiles(tmp, records, opts); err != nil {
+		return err
+	}
+	return moveReport(tmp, dir, opts.Markdown)
+}
+
+// moveReport moves the report files written into the folder tmp to dir.
+// A dir that does not exist yet is replaced by tmp in one rename.
+// Otherwise each file is renamed into dir, the Markdown file last, so
+// dir never holds a Markdown file whose plots are missing.
+func moveReport(tmp, dir, markdown string) error {
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return errors.Wrap(err, "experiments: WriteReport")
+	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return errors.Wrap(os.Rename(tmp, dir), "experiments: WriteReport")
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return errors.Wrap(err, "experiments: WriteReport")
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[j].Name() == markdown })
+	for _, e := range entries {
+		err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(dir, e.Name()))
+		if err != nil {
+			return errors.Wrap(err, "experiments: WriteReport")
+		}
+	}
+	return nil
+}
+
+// writeReportFiles writes the Markdown file and the plots of a report
+// into the existing folder dir.
+func writeReportFiles(dir string, records []Record, opts ReportOptions) error {
 	groups := groupRecords(records)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# %s\n\n", opts.Title)

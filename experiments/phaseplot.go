@@ -75,7 +75,9 @@ func plotPhases(title string, run []Record, phases []Phase, path string, png boo
 	loss := newPlot("", "", "train loss (nats)")
 	loss.Y.Scale = plot.LogScale{}
 	loss.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	lossXY := runXYs(run, step, func(r *Record) float64 { return r.TrainLoss })
+	// A log axis cannot show a loss of 0 or below, so such points are
+	// left out.
+	lossXY := positiveXYs(runXYs(run, step, func(r *Record) float64 { return r.TrainLoss }))
 	lo, hi := positiveRange(lossXY)
 	loss.Y.Min, loss.Y.Max = lo, hi
 	if err := addPhaseBands(loss, phases, lo, hi, false); err != nil {
@@ -104,7 +106,7 @@ func plotPhases(title string, run []Record, phases []Phase, path string, png boo
 			highest = 1
 		}
 		// The headroom above the highest λ keeps the legend off the lines.
-		lambda.Y.Min, lambda.Y.Max = 0, 1.35*highest
+		lambda.Y.Min, lambda.Y.Max = 0, clampMagnitude(1.35*highest)
 		if err := addPhaseBands(lambda, phases, 0, lambda.Y.Max, false); err != nil {
 			return err
 		}
@@ -117,6 +119,7 @@ func plotPhases(title string, run []Record, phases []Phase, path string, png boo
 	for _, p := range panels {
 		p.X.Min = float64(run[0].Step)
 		p.X.Max = float64(run[len(run)-1].Step)
+		fixAxes(p)
 	}
 	return saveStacked(panels, path, png)
 }
@@ -178,11 +181,17 @@ func saveStacked(panels []*plot.Plot, path string, png bool) error {
 		}
 		tiles := draw.Tiles{Rows: len(panels), Cols: 1, PadY: vg.Points(4),
 			PadTop: vg.Points(2), PadBottom: vg.Points(2), PadLeft: vg.Points(2), PadRight: vg.Points(6)}
-		canvases := plot.Align(rows, tiles, draw.New(c))
-		for i, p := range panels {
-			p.Draw(canvases[i][0])
-		}
 		out := strings.TrimSuffix(path, filepath.Ext(path)) + "." + format
+		err = drawSafely(out, func() error {
+			canvases := plot.Align(rows, tiles, draw.New(c))
+			for i, p := range panels {
+				p.Draw(canvases[i][0])
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		if err := writeCanvas(c, out); err != nil {
 			return err
 		}

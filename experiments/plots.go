@@ -34,13 +34,15 @@ type series struct {
 // savePlot writes p as SVG to path, and also as PNG beside it when png
 // is set.
 func savePlot(p *plot.Plot, path string, png bool) error {
-	if err := p.Save(plotWidth, plotHeight, path); err != nil {
-		return errors.Wrapf(err, "experiments: writing %s", path)
-	}
+	fixAxes(p)
+	paths := []string{path}
 	if png {
-		pngPath := strings.TrimSuffix(path, filepath.Ext(path)) + ".png"
-		if err := p.Save(plotWidth, plotHeight, pngPath); err != nil {
-			return errors.Wrapf(err, "experiments: writing %s", pngPath)
+		paths = append(paths, strings.TrimSuffix(path, filepath.Ext(path))+".png")
+	}
+	for _, out := range paths {
+		err := drawSafely(out, func() error { return p.Save(plotWidth, plotHeight, out) })
+		if err != nil {
+			return errors.Wrapf(err, "experiments: writing %s", out)
 		}
 	}
 	return nil
@@ -336,6 +338,9 @@ func plotHistograms(run []Record, steps []int, path string, png bool) error {
 				counts = make([]int, len(h.Counts))
 				edges = h.Edges
 			}
+			if len(h.Counts) != len(counts) || len(edges) != len(counts)+1 {
+				continue // bins unlike the first layer's cannot be added up
+			}
 			for k, c := range h.Counts {
 				counts[k] += c
 			}
@@ -347,7 +352,11 @@ func plotHistograms(run []Record, steps []int, path string, png bool) error {
 			mid := (math.Log10(edges[k]) + math.Log10(edges[k+1])) / 2
 			xy = append(xy, plotter.XY{X: mid, Y: float64(c)})
 		}
-		label := fmt.Sprintf("step %d: %.0f%% zeros", step, 100*float64(zeros)/float64(total))
+		share := 0.0
+		if total > 0 {
+			share = float64(zeros) / float64(total)
+		}
+		label := fmt.Sprintf("step %d: %.0f%% zeros", step, 100*share)
 		ss = append(ss, series{label: label, xy: xy, color: i})
 	}
 	if err := addSeries(p, ss); err != nil {

@@ -141,7 +141,9 @@ func (w *RecordWriter) Write(r *Record) error {
 }
 
 // ReadRecords reads every Record from JSON Lines. Blank lines are
-// skipped; a malformed line is an error giving its line number.
+// skipped. A malformed line is an error giving its line number, and so
+// is a record with a value no run writes, such as a negative step or
+// count or a fraction outside [0, 1].
 func ReadRecords(name string, r io.Reader) ([]Record, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -154,6 +156,9 @@ func ReadRecords(name string, r io.Reader) ([]Record, error) {
 		var rec Record
 		if err := json.Unmarshal([]byte(text), &rec); err != nil {
 			return nil, errors.Wrapf(err, "experiments: %s:%d", name, line)
+		}
+		if err := checkRecord(&rec); err != nil {
+			return nil, errors.Wrapf(err, "experiments: %s:%d: invalid record", name, line)
 		}
 		out = append(out, rec)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/pkg/errors"
@@ -36,6 +37,11 @@ boundaries and per-layer gradient norms.`,
 				return usageError{errors.Errorf("--markdown %q must be a file name without a folder",
 					markdown)}
 			}
+			if out != "" {
+				if info, err := os.Stat(out); err == nil && !info.IsDir() {
+					return usageError{errors.Errorf("--out %s exists and is not a folder", out)}
+				}
+			}
 			recs, err := experiments.LoadRecords(args)
 			if err != nil {
 				return usageError{err}
@@ -44,6 +50,9 @@ boundaries and per-layer gradient norms.`,
 				out = "report"
 				if len(args) == 1 {
 					out = filepath.Join(args[0], "report")
+					if info, err := os.Stat(args[0]); err == nil && !info.IsDir() {
+						out = filepath.Join(filepath.Dir(args[0]), "report")
+					}
 				}
 			}
 			if err := experiments.WriteReport(out, recs,
@@ -55,7 +64,7 @@ boundaries and per-layer gradient norms.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&out, "out", "", "report folder (default: RUN/report for one RUN, else ./report)")
+	fl.StringVar(&out, "out", "", "report folder (default: RUN/report for one RUN folder, the file's folder/report for one metrics file, else ./report)")
 	fl.StringVar(&title, "title", "", "report title")
 	fl.BoolVar(&png, "png", false, "also write every plot as PNG")
 	fl.StringVar(&markdown, "markdown", experiments.ReportFile,

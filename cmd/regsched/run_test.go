@@ -457,3 +457,31 @@ func TestRunHelpDefaults(t *testing.T) {
 		t.Errorf("flag help shows NaN:\n%s", usage)
 	}
 }
+
+func TestReportMetricsFileAndOut(t *testing.T) {
+	dir := t.TempDir()
+	recipe := writeRecipe(t, dir, "tiny.yaml", strings.Replace(tinyRecipe, "steps: 20", "steps: 10", 1))
+	runs := filepath.Join(dir, "runs")
+	if msg, code := execute(t, newRunCmd(), recipe, "--out", runs); code != 0 {
+		t.Fatalf("run: exit status %d: %s", code, msg)
+	}
+	metrics := filepath.Join(runs, "tiny", experiments.MetricsFile)
+	if msg, code := execute(t, newReportCmd(), metrics); code != 0 {
+		t.Fatalf("report of a metrics file: exit status %d: %s", code, msg)
+	}
+	if _, err := os.Stat(filepath.Join(runs, "tiny", "report", experiments.ReportFile)); err != nil {
+		t.Errorf("report of a metrics file: %v", err)
+	}
+
+	file := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msg, code := execute(t, newReportCmd(), metrics, "--out", file)
+	if code != 2 {
+		t.Errorf("--out a file: exit status %d, want 2 (%s)", code, msg)
+	}
+	if !strings.Contains(msg, "--out "+file+" exists and is not a folder") {
+		t.Errorf("--out a file: output %q", msg)
+	}
+}
