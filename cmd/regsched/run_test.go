@@ -485,3 +485,45 @@ func TestReportMetricsFileAndOut(t *testing.T) {
 		t.Errorf("--out a file: output %q", msg)
 	}
 }
+
+func TestSweepStoppedPointResumes(t *testing.T) {
+	dir := t.TempDir()
+	src := strings.Replace(tinyRecipe, "baseline: true", "baseline: false", 1)
+	recipe := writeRecipe(t, dir, "tiny.yaml", src)
+	args := []string{recipe, "--out", dir, "--grid", "solver.lr=0.01,0.003", "--checkpoint", "10"}
+
+	// A cancelled context replaces SIGINT, so point 0 stops at step 0.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cmd := newSweepCmd()
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	err := cmd.ExecuteContext(ctx)
+	if err == nil || !strings.Contains(err.Error(), "sweep interrupted at step 0 of sparse/seed1 "+
+		"in point 0; run the same command with --resume") {
+		t.Fatalf("stopped sweep: error %v", err)
+	}
+
+	pointDir := experiments.PointDir(filepath.Join(dir, "tiny"), 0)
+	msg, code := execute(t, newSweepCmd(), args...)
+	for _, want := range []string{"point 0: folder " + pointDir + " exists without summary.json",
+		"--resume to continue it", "delete the folder"} {
+		if code != 1 || !strings.Contains(msg, want) {
+			t.Errorf("rerun without --resume: exit status %d, message %q; want 1 and %q",
+				code, msg, want)
+		}
+	}
+
+	if msg, code := execute(t, newSweepCmd(), append(args, "--resume")...); code != 0 {
+		t.Fatalf("rerun with --resume: exit status %d: %s", code, msg)
+	}
+	for k := range 2 {
+		path := filepath.Join(experiments.PointDir(filepath.Join(dir, "tiny"), k),
+			experiments.SummaryFile)
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("point %d after --resume: %v", k, err)
+		}
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
@@ -20,6 +22,7 @@ func newSweepCmd() *cobra.Command {
 		shardFlag  string
 		shardCount int
 		out, name  string
+		resume     sweepResume
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep RECIPE.yaml --grid key=v1,v2 ...",
@@ -34,7 +37,11 @@ SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm array job), or
 from JOB_COMPLETION_INDEX with the count in --shard-count (a Kubernetes
 Indexed Job); with none of these, every point runs. A point whose folder
 already holds summary.json is skipped, so a failed shard can be rerun.
-Merge the shards with 'regsched report OUT/NAME'.`,
+A point folder without summary.json belongs to a point that stopped
+part-way: --resume continues it, from its checkpoints when the sweep ran
+with --checkpoint and from step 0 otherwise. SIGINT (Ctrl-C) or SIGTERM
+stops the sweep at the next training step. Merge the shards with
+'regsched report OUT/NAME'.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			source, err := os.ReadFile(args[0])
@@ -60,7 +67,7 @@ Merge the shards with 'regsched report OUT/NAME'.`,
 			if name == "" {
 				name = points[0].Recipe.Name[:len(points[0].Recipe.Name)-len("-p0")]
 			}
-			return runSweep(cmd, points, shard, filepath.Join(out, name))
+			return runSweep(cmd, points, shard, filepath.Join(out, name), resume)
 		},
 	}
 	fl := cmd.Flags()
@@ -70,6 +77,11 @@ Merge the shards with 'regsched report OUT/NAME'.`,
 		"number of shards when the index comes from JOB_COMPLETION_INDEX")
 	fl.StringVar(&out, "out", "runs", "folder that receives the sweep folder")
 	fl.StringVar(&name, "name", "", "name of the sweep folder (default: the recipe's name)")
+	fl.IntVar(&resume.checkpoint, "checkpoint", 0,
+		"write each run's weights and solver state every N steps, a multiple of the "+
+			"recipe's eval_every, to the point folder's checkpoints (0: never)")
+	fl.BoolVar(&resume.resume, "resume", false,
+		"continue point folders that have no summary.json instead of stopping at them")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return cmd
 }
@@ -93,8 +105,16 @@ func chooseShard(cmd *cobra.Command, flag string, count int) (experiments.Shard,
 	return experiments.Shard{Index: 0, Count: 1}, nil
 }
 
+// sweepResume holds the checkpoint settings of a sweep.
+type sweepResume struct {
+	checkpoint int  // steps between checkpoints, 0 for none
+	resume     bool // continue unfinished point folders
+}
+
 func runSweep(cmd *cobra.Command, points []experiments.SweepPoint, shard experiments.Shard,
-	dir string) error {
+	dir string, opts sweepResume) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	out := cmd.OutOrStdout()
 	var mine []experiments.SweepPoint
 	for _, p := range points {
@@ -110,11 +130,30 @@ func runSweep(cmd *cobra.Command, points []experiments.SweepPoint, shard experim
 			fmt.Fprintf(out, "point %d (%s): done before, skipped\n", p.Index, p.Point)
 			continue
 		}
+		_, statErr := os.Stat(pointDir)
+		unfinished := statErr == nil
+		if unfinished && !opts.resume {
+			return errors.Errorf("point %d: folder %s exists without %s, so an earlier sweep "+
+				"stopped inside this point; run the same command with --resume to continue it, "+
+				"or delete the folder to run the point again", p.Index, pointDir,
+				experiments.SummaryFile)
+		}
 		fmt.Fprintf(out, "point %d (%s)\n", p.Index, p.Point)
 		progress := newProgress(cmd.ErrOrStderr(), out, p.Recipe, pointDir, false)
-		res, err := experiments.Run(context.Background(), p.Recipe, pointDir,
-			experiments.RunOptions{Progress: progress.event, Point: p.Point.Map()})
+		res, err := experiments.Run(ctx, p.Recipe, pointDir, experiments.RunOptions{
+			Progress:        progress.event,
+			Point:           p.Point.Map(),
+			CheckpointEvery: opts.checkpoint,
+			Resume:          unfinished,
+			Warn: func(msg string) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", msg)
+			},
+		})
 		progress.finish()
+		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return errors.Errorf("sweep interrupted at step %d of %s in point %d; run the same "+
+				"command with --resume to continue", progress.step, progress.current, p.Index)
+		}
 		if err != nil {
 			return errors.Wrapf(err, "point %d", p.Index)
 		}
