@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pkg/errors"
 
@@ -23,14 +24,25 @@ const CheckpointDir = "checkpoints"
 // Run checkpoint layout, with little-endian integers:
 //
 //	magic, version (uint32), completed steps (uint64)
+//	length of the run identity (uint64) and the identity text
 //	number of parameters (uint64), then per parameter:
 //	    length (uint64) and float64 values
 //	length of the solver's Save output (uint64) and that output
 //	CRC-32 (Castagnoli) of everything before it
+//
+// Version 1 had no run identity; such checkpoints are still read.
 const (
 	runCheckpointMagic   = "RSRUN\x00\x00\x00"
-	runCheckpointVersion = 1
+	runCheckpointVersion = 2
 )
+
+// checkpointIdentity returns the run a checkpoint belongs to: the recipe
+// name and hash, the variant and the seed. A checkpoint copied from
+// another run or written for another recipe fails to match it.
+func (t *trainer) checkpointIdentity() string {
+	return fmt.Sprintf("%s/%s/seed%d hash %s", t.recipe.Name, t.variant.name, t.seed,
+		t.recipe.Hash())
+}
 
 var runCastagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -52,6 +64,9 @@ func (t *trainer) saveCheckpoint(path string, step int) error {
 	b = append(b, runCheckpointMagic...)
 	b = binary.LittleEndian.AppendUint32(b, runCheckpointVersion)
 	b = binary.LittleEndian.AppendUint64(b, uint64(step))
+	id := t.checkpointIdentity()
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(id)))
+	b = append(b, id...)
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(t.model.params)))
 	for _, p := range t.model.params {
 		data := p.Value().Data().([]float64)
@@ -94,8 +109,9 @@ func (t *trainer) loadCheckpoint(path string) (int, error) {
 	if len(data) < head+4 || string(data[:len(runCheckpointMagic)]) != runCheckpointMagic {
 		return 0, bad("not a run checkpoint")
 	}
-	if v := binary.LittleEndian.Uint32(data[len(runCheckpointMagic):]); v != runCheckpointVersion {
-		return 0, bad(fmt.Sprintf("version %d, want %d", v, runCheckpointVersion))
+	version := binary.LittleEndian.Uint32(data[len(runCheckpointMagic):])
+	if version != 1 && version != runCheckpointVersion {
+		return 0, bad(fmt.Sprintf("version %d, want %d", version, runCheckpointVersion))
 	}
 	body := data[:len(data)-4]
 	if crc32.Checksum(body, runCastagnoli) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
@@ -112,6 +128,17 @@ func (t *trainer) loadCheckpoint(path string) (int, error) {
 		return v, true
 	}
 	step, ok1 := next()
+	if version >= 2 {
+		n, ok := next()
+		if !ok || n > uint64(len(rest)) {
+			return 0, bad("run identity has the wrong length")
+		}
+		id, want := string(rest[:n]), t.checkpointIdentity()
+		if id != want {
+			return 0, bad(fmt.Sprintf("checkpoint of %s, not of %s", truncate(id, 120), want))
+		}
+		rest = rest[n:]
+	}
 	count, ok2 := next()
 	params := t.model.params
 	if !ok1 || !ok2 || step > uint64(t.recipe.Steps) || count != uint64(len(params)) {
@@ -142,4 +169,13 @@ func (t *trainer) loadCheckpoint(path string) (int, error) {
 		copy(p.Value().Data().([]float64), weights[i])
 	}
 	return int(step), nil
+}
+
+// truncate shortens s to at most n bytes, marking a cut with "…", so an
+// error message never repeats a long or damaged input in full.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }

@@ -127,6 +127,14 @@ func TestResumeRejectsBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	metrics, err := os.ReadFile(filepath.Join(dir, MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense, err := os.ReadFile(filepath.Join(dir, CheckpointDir, "dense-seed1.ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	other := tiny(t)
 	other.Steps = 30
 
@@ -152,6 +160,11 @@ func TestResumeRejectsBadInput(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "sparse-seed1.ckpt"},
+		{"checkpoint of another run", r, dir, 10, func() {
+			if err := os.WriteFile(ckpt, dense, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "checkpoint of tiny/dense/seed1 hash " + r.Hash() + ", not of tiny/sparse/seed1"},
 	}
 	for i, c := range cases {
 		if c.prepare != nil {
@@ -162,6 +175,33 @@ func TestResumeRejectsBadInput(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("case %d (%s): error %v, want one mentioning %q", i, c.name, err, c.want)
 		}
+		// A rejected resume leaves the records as they were.
+		got, err := os.ReadFile(filepath.Join(dir, MetricsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(metrics) {
+			t.Errorf("case %d (%s): %s changed", i, c.name, MetricsFile)
+		}
+	}
+}
+
+func TestResumeWithoutMetricsRejected(t *testing.T) {
+	r := tiny(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), r, dir, RunOptions{CheckpointEvery: 10}); err != nil {
+		t.Fatal(err)
+	}
+	metrics := filepath.Join(dir, MetricsFile)
+	if err := os.Remove(metrics); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), r, dir, RunOptions{CheckpointEvery: 10, Resume: true})
+	if err == nil || !strings.Contains(err.Error(), "has no record of") {
+		t.Errorf("error %v, want one saying the records are missing", err)
+	}
+	if _, err := os.Stat(metrics); !os.IsNotExist(err) {
+		t.Errorf("%s was created by a rejected resume: %v", MetricsFile, err)
 	}
 }
 

@@ -361,6 +361,9 @@ func resumeTrainers(p *plan, dir string, old []Record) ([]int, []Record, error) 
 				metrics, run, step)
 		}
 	}
+	if _, err := os.Stat(metrics); errors.Is(err, fs.ErrNotExist) && len(kept) == 0 {
+		return from, nil, nil // Run creates the file when it writes the first record
+	}
 	err := solvers.WriteFileAtomic(metrics, func(w io.Writer) error {
 		rw := NewRecordWriter(w)
 		for i := range kept {
