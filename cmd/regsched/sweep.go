@@ -29,7 +29,8 @@ func newSweepCmd() *cobra.Command {
 		Short: "Run a grid of recipe variations, or one shard of it",
 		Long: `Sweep expands the grid over the recipe (keys are recipe paths such as
 solver.lr, pruning.sparsity or penalties.0.schedule) and runs the points
-of one shard into OUT/NAME/point-<k>, each a run folder.
+of one shard into OUT/NAME/point-KKK (point-000, point-001, …), each a
+run folder.
 
 Point k belongs to shard k mod n, so shards 0 … n-1 together run every
 point exactly once. The shard comes from --shard i/n; without it, from
