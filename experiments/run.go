@@ -114,8 +114,10 @@ type Result struct {
 // plots of WriteRunPlots. The data set is loaded and every model is
 // built before dir is created, so a recipe that cannot run writes
 // nothing. An existing folder is an error, so results are never mixed
-// or overwritten.
-func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (*Result, error) {
+// or overwritten, except a folder of the same recipe that holds
+// FailedFile: it is removed and the run starts over. A failure after dir
+// is written (other than a cancelled ctx) writes FailedFile into it.
+func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (result *Result, err error) {
 	if opts.CheckpointEvery < 0 || opts.CheckpointEvery%r.EvalEvery != 0 {
 		return nil, errors.Errorf("experiments: Run: checkpoint interval (%d steps) is not a "+
 			"multiple of eval_every (%d)", opts.CheckpointEvery, r.EvalEvery)
@@ -140,7 +142,18 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (*Result, 
 		if from, old, err = resumeTrainers(plan, dir, old); err != nil {
 			return nil, err
 		}
+		err := os.Remove(filepath.Join(dir, FailedFile))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, errors.Wrap(err, "experiments: resume")
+		}
 	}
+	// From here on, a failure other than a cancellation marks the folder,
+	// so that running the same recipe again can start it over.
+	defer func() {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			err = markFailed(dir, err)
+		}
+	}()
 	metrics := filepath.Join(dir, MetricsFile)
 	f, err := os.OpenFile(metrics, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -245,10 +258,17 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (*Result, 
 }
 
 // newFolder creates the run folder dir with its RecipeFile. An existing
-// folder is an error.
+// folder is an error, unless it holds a failed run of the same recipe
+// (see FailedFile), which is removed to start over.
 func newFolder(r *Recipe, dir string) error {
 	if _, err := os.Stat(dir); err == nil {
-		return errors.Errorf("experiments: Run: folder %s already exists", dir)
+		state, err := InspectRunFolder(r, dir)
+		if err != nil || state != FolderFailed {
+			return errors.Errorf("experiments: Run: folder %s already exists", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return errors.Wrap(err, "experiments: Run")
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrap(err, "experiments: Run")
@@ -487,5 +507,5 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return errors.Wrap(err, "experiments")
 	}
-	return errors.Wrap(os.WriteFile(path, append(data, '\n'), 0o644), "experiments")
+	return writeFileAtomic(path, append(data, '\n'))
 }

@@ -527,3 +527,33 @@ func TestSweepStoppedPointResumes(t *testing.T) {
 		}
 	}
 }
+
+func TestSweepChangedRecipeRejected(t *testing.T) {
+	dir := t.TempDir()
+	src := strings.Replace(tinyRecipe, "baseline: true", "baseline: false", 1)
+	recipe := writeRecipe(t, dir, "tiny.yaml", src)
+	args := []string{recipe, "--out", dir, "--grid", "solver.lr=0.01"}
+	if msg, code := execute(t, newSweepCmd(), args...); code != 0 {
+		t.Fatalf("first sweep: exit status %d: %s", code, msg)
+	}
+	if msg, code := execute(t, newSweepCmd(), args...); code != 0 ||
+		!strings.Contains(msg, "done before, skipped") {
+		t.Errorf("same sweep again: exit status %d, output %q; want 0 and a skipped point", code, msg)
+	}
+
+	pointDir := experiments.PointDir(filepath.Join(dir, "tiny"), 0)
+	changed := [][]string{
+		{recipe, "--out", dir, "--grid", "solver.lr=0.02"},
+		{writeRecipe(t, dir, "tiny.yaml", strings.Replace(src, "steps: 20", "steps: 30", 1)),
+			"--out", dir, "--grid", "solver.lr=0.01"},
+	}
+	for i, args := range changed {
+		msg, code := execute(t, newSweepCmd(), args...)
+		for _, want := range []string{pointDir, "the recipe or the grid changed", "pick another --name"} {
+			if code == 0 || !strings.Contains(msg, want) {
+				t.Errorf("case %d: exit status %d, output %q; want an error containing %q",
+					i, code, msg, want)
+			}
+		}
+	}
+}

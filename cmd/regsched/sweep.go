@@ -37,7 +37,10 @@ point exactly once. The shard comes from --shard i/n; without it, from
 SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm array job), or
 from JOB_COMPLETION_INDEX with the count in --shard-count (a Kubernetes
 Indexed Job); with none of these, every point runs. A point whose folder
-already holds summary.json is skipped, so a failed shard can be rerun.
+already holds summary.json of the same recipe (the same recipe hash) is
+skipped, so a failed shard can be rerun; a folder that holds another
+recipe, because the recipe or the grid changed, is an error. A point
+whose run failed (failed.txt in its folder) starts over.
 A point folder without summary.json belongs to a point that stopped
 part-way: --resume continues it, from its checkpoints when the sweep ran
 with --checkpoint and from step 0 otherwise. SIGINT (Ctrl-C) or SIGTERM
@@ -127,12 +130,18 @@ func runSweep(cmd *cobra.Command, points []experiments.SweepPoint, shard experim
 		plural(len(points), "point", "points"), shard, len(mine))
 	for _, p := range mine {
 		pointDir := experiments.PointDir(dir, p.Index)
-		if _, err := os.Stat(filepath.Join(pointDir, experiments.SummaryFile)); err == nil {
+		state, err := experiments.InspectRunFolder(p.Recipe, pointDir)
+		if err != nil {
+			return errors.Wrapf(err, "point %d", p.Index)
+		}
+		if state == experiments.FolderDone {
 			fmt.Fprintf(out, "point %d (%s): done before, skipped\n", p.Index, p.Point)
 			continue
 		}
-		_, statErr := os.Stat(pointDir)
-		unfinished := statErr == nil
+		if state == experiments.FolderFailed {
+			fmt.Fprintf(out, "point %d (%s): failed before, started over\n", p.Index, p.Point)
+		}
+		unfinished := state == experiments.FolderPartial
 		if unfinished && !opts.resume {
 			return errors.Errorf("point %d: folder %s exists without %s, so an earlier sweep "+
 				"stopped inside this point; run the same command with --resume to continue it, "+
