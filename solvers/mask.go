@@ -49,6 +49,23 @@ func taylorScores[T float](dst []float64, w, g []T) {
 	}
 }
 
+// magnitudeScores writes |w| into dst, -Inf where keep rejects the weight
+// and +Inf where w is NaN, as elementScores does for Magnitude.
+func magnitudeScores[T float](dst []float64, w []T, keep []bool) {
+	dst = dst[:len(w)]
+	keep = keep[:len(w)]
+	for i, v := range w {
+		a := math.Abs(float64(v))
+		if a != a {
+			a = math.Inf(1)
+		}
+		if !keep[i] {
+			a = math.Inf(-1)
+		}
+		dst[i] = a
+	}
+}
+
 func absScores[T float](dst []float64, g []T) {
 	dst = dst[:len(g)]
 	for i, v := range g {
@@ -96,11 +113,13 @@ func (s *Solver) elementScores(g *pruneGroup, l *layer, dst []float64) {
 	p := &s.params[l.param]
 	switch g.crit.(type) {
 	case Magnitude:
+		// magnitudeScores also does the work of the loop below.
 		if p.w32 != nil {
-			absScores(dst, p.w32)
+			magnitudeScores(dst, p.w32, l.keep)
 		} else {
-			absScores(dst, p.w64)
+			magnitudeScores(dst, p.w64, l.keep)
 		}
+		return
 	case Random:
 		for i := range dst {
 			dst[i] = s.rand.Float64()
@@ -216,6 +235,9 @@ func protectFloor(l *layer, scores []float64) int {
 // applyUnits sets the mask of l from the pruned units, zeros newly pruned
 // weights and returns the number of mask entries changed.
 func (s *Solver) applyUnits(l *layer, pruned []bool) int {
+	if l.unitOf == nil {
+		return s.applyElements(l, pruned)
+	}
 	flips, count := 0, 0
 	for i := range l.keep {
 		u := i
@@ -225,6 +247,28 @@ func (s *Solver) applyUnits(l *layer, pruned []bool) int {
 		keep := !pruned[u]
 		flips += int(boolToUint8(s.setKeep(l, i, keep)))
 		count += int(boolToUint8(!keep))
+	}
+	l.pruned, l.flips = count, flips
+	return flips
+}
+
+// applyElements is applyUnits for a layer whose units are its elements:
+// it sets the mask in one branch-free pass and zeros the pruned weights
+// in a second.
+func (s *Solver) applyElements(l *layer, pruned []bool) int {
+	keep := l.keep
+	pruned = pruned[:len(keep)]
+	flips, count := 0, 0
+	for i, old := range keep {
+		k := !pruned[i]
+		flips += int(boolToUint8(k != old))
+		count += int(boolToUint8(pruned[i]))
+		keep[i] = k
+	}
+	if p := &s.params[l.param]; p.w32 != nil {
+		applyMask(p.w32, keep)
+	} else {
+		applyMask(p.w64, keep)
 	}
 	l.pruned, l.flips = count, flips
 	return flips

@@ -563,8 +563,17 @@ func TestVectorStatisticsMatchScalar(t *testing.T) {
 			if n > 1 && r.IntN(2) == 0 {
 				w[bad] = float32(math.NaN())
 			}
-			if b, _ := firstNonFinite32(w, keep); b != bad {
-				t.Errorf("n=%d: non-finite at %d reported at %d", n, bad, b)
+			for _, k := range [][]bool{nil, keep} {
+				if b, _ := firstNonFinite32(w, k); b != bad {
+					t.Errorf("n=%d, mask %v: non-finite at %d reported at %d", n, k != nil, bad, b)
+				}
+			}
+			// The largest finite float32 squares to a finite float64.
+			w[bad] = math.MaxFloat32
+			for _, k := range [][]bool{nil, keep} {
+				if b, _ := firstNonFinite32(w, k); b != -1 {
+					t.Errorf("n=%d, mask %v: finite input reported non-finite at %d", n, k != nil, b)
+				}
 			}
 		}
 	}
