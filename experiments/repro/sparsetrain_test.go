@@ -59,7 +59,7 @@ regrowth: {every: 10, end: 30, drop_fraction: 0.3}
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"| 90% | RigL |", "- 90%: RigL is ", "That result",
+	for _, w := range []string{"| 90% | RigL |", "- 90%: RigL is ", "that result",
 		"training steps in all"} {
 		if !strings.Contains(string(readme), w) {
 			t.Errorf("README lacks %q", w)
@@ -67,5 +67,47 @@ regrowth: {every: 10, end: 30, drop_fraction: 0.3}
 	}
 	if strings.Contains(string(readme), "%!") {
 		t.Errorf("README has a formatting error:\n%s", readme)
+	}
+}
+
+func TestSparseReportVerdicts(t *testing.T) {
+	// Accuracies per seed 1, 2 for static, SET and RigL at 90%.
+	cases := []struct {
+		static, set, rigl [2]float64
+		want              []string
+	}{
+		{[2]float64{0.80, 0.81}, [2]float64{0.82, 0.83}, [2]float64{0.83, 0.84},
+			[]string{"that result held: every regrowth method gains more",
+				"RigL minus SET: +1.00 points at 90%, so that result held here"}},
+		{[2]float64{0.80, 0.81}, [2]float64{0.82, 0.83}, [2]float64{0.806, 0.810},
+			[]string{"held only weakly", "within the seed-to-seed spread for RigL at 90%",
+				"so that result did not hold here"}},
+		{[2]float64{0.80, 0.81}, [2]float64{0.79, 0.80}, [2]float64{0.82, 0.83},
+			[]string{"did not hold everywhere: not above static for SET at 90%"}},
+	}
+	sr := &SparseRecipe{Targets: []float64{0.9}, Methods: []string{"static", "SET", "RigL"},
+		Training: RunConfig{Sizes: []int{4, 2}, Batch: 1, Steps: 1, LearnRate: 1},
+		Regrowth: Regrowth{Every: 1, End: 1, DropFraction: 0.3}}
+	for i, c := range cases {
+		var runs []SparseRun
+		for s := 0; s < 2; s++ {
+			runs = append(runs,
+				SparseRun{Method: "static", Target: 0.9, Seed: int64(s + 1), Accuracy: c.static[s]},
+				SparseRun{Method: "SET", Target: 0.9, Seed: int64(s + 1), Accuracy: c.set[s]},
+				SparseRun{Method: "RigL", Target: 0.9, Seed: int64(s + 1), Accuracy: c.rigl[s]})
+		}
+		dir := t.TempDir()
+		if err := sr.writeReport(dir, runs, runTime{}); err != nil {
+			t.Fatal(err)
+		}
+		readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(string(readme), w) {
+				t.Errorf("case %d: README lacks %q", i, w)
+			}
+		}
 	}
 }
