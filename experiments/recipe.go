@@ -178,6 +178,10 @@ type RegrowthSpec struct {
 // and an invalid value are errors that give the line number, for
 // example "recipe.yaml:7: unknown key "lr_shedule" in solver".
 func ParseRecipe(name string, data []byte) (*Recipe, error) {
+	if len(data) > MaxRecipeBytes {
+		return nil, errors.Errorf("experiments: %s: recipe of %d bytes is larger than the "+
+			"limit of %d bytes (1 MiB)", name, len(data), MaxRecipeBytes)
+	}
 	r, pos, err := decodeRecipe(name, data)
 	if err != nil {
 		return nil, err
@@ -201,7 +205,7 @@ func decodeRecipe(name string, data []byte) (*Recipe, KeyLines, error) {
 	if err != nil {
 		return nil, nil, errors.WithMessage(err, "experiments")
 	}
-	r.setDefaults()
+	r.setDefaults(lines)
 	return r, lines, nil
 }
 
@@ -211,27 +215,32 @@ var sections = map[string]string{
 	"PenaltySpec": "a penalty", "PruningSpec": "pruning", "RegrowthSpec": "pruning.regrowth",
 }
 
-// setDefaults fills every optional field left at its zero value.
-func (r *Recipe) setDefaults() {
-	if r.Data.TestFraction == 0 {
+// setDefaults fills every optional field whose key the document lacks.
+// A key written with 0 keeps 0, which validation then accepts or rejects.
+func (r *Recipe) setDefaults(lines KeyLines) {
+	absent := func(path string) bool {
+		_, ok := lines[path]
+		return !ok
+	}
+	if absent("data.test_fraction") {
 		r.Data.TestFraction = 0.25
 	}
 	s := &r.Solver
-	if s.Name == "momentum" && s.Momentum == 0 {
+	if s.Name == "momentum" && absent("solver.momentum") {
 		s.Momentum = 0.9
 	}
-	if s.Name == "adamw" && s.WeightDecay == 0 {
+	if s.Name == "adamw" && absent("solver.weight_decay") {
 		s.WeightDecay = 0.01
 	}
 	if s.Name == "adam" || s.Name == "adamw" {
-		if s.Beta1 == 0 {
+		if absent("solver.beta1") {
 			s.Beta1 = 0.9
 		}
-		if s.Beta2 == 0 {
+		if absent("solver.beta2") {
 			s.Beta2 = 0.999
 		}
 	}
-	if (s.Name == "adam" || s.Name == "adamw" || s.Name == "rmsprop") && s.Epsilon == 0 {
+	if (s.Name == "adam" || s.Name == "adamw" || s.Name == "rmsprop") && absent("solver.epsilon") {
 		s.Epsilon = 1e-8
 	}
 	for i := range r.Penalties {
@@ -254,18 +263,18 @@ func (r *Recipe) setDefaults() {
 			p.Structure = "unstructured"
 		}
 		if g := p.Regrowth; g != nil {
-			if g.Every == 0 {
+			if absent("pruning.regrowth.every") {
 				g.Every = 100
 			}
-			if g.DropFraction == 0 {
+			if absent("pruning.regrowth.drop_fraction") {
 				g.DropFraction = 0.3
 			}
 		}
 		if p.Schedule == "" {
-			if p.Every == 0 {
+			if absent("pruning.every") {
 				p.Every = 1
 			}
-			if p.Power == 0 {
+			if absent("pruning.power") {
 				p.Power = 3
 			}
 		}
@@ -313,4 +322,38 @@ func formatFloat(v float64) string {
 		return fmt.Sprint(v)
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// MarshalYAML encodes the solver settings, writing the settings that the
+// chosen solver reads even when they are 0. Omitting them, as omitempty
+// would, makes ParseRecipe fill in their defaults when it reads the
+// recipe back, so the recipe as run would change and its Hash with it.
+func (s SolverSpec) MarshalYAML() (any, error) {
+	type plain SolverSpec // the same fields without this method
+	var n yaml.Node
+	if err := n.Encode(plain(s)); err != nil {
+		return nil, err
+	}
+	read := map[string]float64{}
+	switch s.Name {
+	case "momentum":
+		read["momentum"] = s.Momentum
+	case "adam", "adamw":
+		read["beta1"], read["beta2"], read["epsilon"] = s.Beta1, s.Beta2, s.Epsilon
+		if s.Name == "adamw" {
+			read["weight_decay"] = s.WeightDecay
+		}
+	case "rmsprop":
+		read["epsilon"] = s.Epsilon
+	}
+	for _, key := range []string{"momentum", "beta1", "beta2", "epsilon", "weight_decay"} {
+		v, ok := read[key]
+		if !ok || v != 0 {
+			continue
+		}
+		n.Content = append(n.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: "0"})
+	}
+	return &n, nil
 }

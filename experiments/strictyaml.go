@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -33,8 +34,8 @@ func (k KeyLines) Line(path string) (int, bool) {
 
 // DecodeStrict decodes data, which must be one YAML mapping, into v (a
 // pointer to a struct with yaml tags) and returns the line of every
-// key. An unknown key, a value of the wrong type and a second document
-// are errors of the form "name:line: message", with name usually the
+// key. An unknown key, a value of the wrong type, a number with a
+// fraction for an integer field and a second document are errors of the form "name:line: message", with name usually the
 // file name. sections maps the Go type name of each struct that v
 // contains to the word used for it in messages, as in `unknown key
 // "lr_shedule" in solver`. A type missing from it is named by its Go
@@ -53,6 +54,9 @@ func DecodeStrict(name string, data []byte, v any, sections map[string]string) (
 	}
 	lines := make(KeyLines)
 	collectLines(root.Content[0], "", lines)
+	if err := checkIntegers(name, root.Content[0], reflect.TypeOf(v), ""); err != nil {
+		return nil, err
+	}
 
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

@@ -81,8 +81,9 @@ func (p Point) String() string {
 }
 
 // Expand returns the Cartesian product of the axes in a fixed order:
-// the last axis varies fastest. No axes give one empty point. A key
-// given twice is an error.
+// the last axis varies fastest. No axes give one empty point. A key or
+// a value of one key given twice, the key "name" and more than
+// MaxGridPoints points are errors.
 func Expand(axes []Axis) ([]Point, error) {
 	seen := make(map[string]bool)
 	for _, a := range axes {
@@ -90,6 +91,26 @@ func Expand(axes []Axis) ([]Point, error) {
 			return nil, errors.Errorf("experiments: grid key %q given twice", a.Key)
 		}
 		seen[a.Key] = true
+		if a.Key == "name" {
+			return nil, errors.New("experiments: name is not a grid key, because every point " +
+				"of a sweep shares the sweep's name; use --name to name the sweep folder")
+		}
+		values := make(map[string]bool)
+		for _, v := range a.Values {
+			if values[v] {
+				return nil, errors.Errorf("experiments: grid key %q has the value %q twice",
+					a.Key, truncate(v, 80))
+			}
+			values[v] = true
+		}
+	}
+	count := 1
+	for _, a := range axes {
+		count *= max(len(a.Values), 1)
+		if count > MaxGridPoints {
+			return nil, errors.Errorf("experiments: the grid has more than %d points, the "+
+				"limit; split the sweep into several", MaxGridPoints)
+		}
 	}
 	points := []Point{nil}
 	for _, a := range axes {

@@ -41,6 +41,7 @@ func (r *Recipe) validate(name string, lines KeyLines) error {
 			"digits, '.', '_' and '-'", r.Name)
 	}
 	r.validateData(e)
+	r.validateSize(e)
 	if len(r.Model.Hidden) > maxLayers {
 		e.Fail("model.hidden", "has %d layers, more than %d", len(r.Model.Hidden), maxLayers)
 	}
