@@ -27,12 +27,13 @@ const (
 	MaxGridPoints = 10_000
 )
 
-// dataShapes holds the input features and classes of each data set, so
-// a recipe's model size is known before the data are loaded.
-var dataShapes = map[string][2]int{
-	"digits":        {64, 10},
-	"breast_cancer": {30, 2},
-	"fashion_mnist": {784, 10},
+// dataShapes holds the input features, classes and rows of each data
+// set, so a recipe's model size and split are checked before the data
+// are loaded. Rows is 0 for Fashion-MNIST, whose files may hold a subset.
+var dataShapes = map[string]struct{ features, classes, rows int }{
+	"digits":        {64, 10, 1797},
+	"breast_cancer": {30, 2, 569},
+	"fashion_mnist": {784, 10, 0},
 }
 
 // paramCount returns the number of weights and biases of the MLP with
@@ -59,7 +60,7 @@ func (r *Recipe) validateSize(e *FieldCheck) {
 	if !ok {
 		return
 	}
-	if n := paramCount(shape[0], r.Model.Hidden, shape[1]); n > MaxParams {
+	if n := paramCount(shape.features, r.Model.Hidden, shape.classes); n > MaxParams {
 		e.Fail("model.hidden", "gives %.0f parameters on %s, more than the limit of %d",
 			n, r.Data.Set, MaxParams)
 	}

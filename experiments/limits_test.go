@@ -97,3 +97,40 @@ func TestExpandRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateRunTimeErrors(t *testing.T) {
+	noPruning := strings.Replace(tinyRecipe, "pruning:\n  sparsity: 0.5\n  start: 0\n  end: 10\n  every: 5\n", "", 1)
+	noPruning = strings.Replace(noPruning, "baseline: true", "baseline: false", 1)
+	cases := []struct {
+		src  string
+		want string // expected substring of the error
+	}{
+		{noPruning + "penalties:\n  - {term: l1, schedule: \"constant(1)\"}\n" +
+			"  - {term: l1, params: w1, schedule: \"constant(2)\"}\n",
+			"tiny.yaml:17: penalties.1 puts the term l1 on w1 a second time, after penalties.0"},
+		{strings.Replace(tinyRecipe, "every: 5", "every: 5\n  structure: blocks:5x5", 1),
+			"pruning.structure (blocks:5x5) does not tile w0, whose shape is 64×16"},
+		{strings.Replace(tinyRecipe, "every: 5", "every: 5\n  structure: \"3:7\"", 1),
+			"pruning.structure (3:7) needs the inputs of w0 (64) to be a multiple of 7"},
+		{strings.Replace(strings.Replace(tinyRecipe, "every: 5", "every: 5\n  structure: \"1:2\"", 1),
+			"sparsity: 0.5", "sparsity: 0.9", 1),
+			"pruning.sparsity (0.9) differs from 0.5, the sparsity of 1:2 pruning"},
+		{strings.Replace(tinyRecipe, "split_seed: 1", "split_seed: 1\n  test_fraction: 0.0001", 1),
+			"tiny.yaml:5: data.test_fraction (0.0001) of the 1797 rows of digits leaves the training or the test split empty"},
+		{strings.Replace(tinyRecipe, "batch_size: 32", "batch_size: 1500", 1),
+			"batch_size (1500) is larger than the 1348 training examples of digits"},
+	}
+	for i, c := range cases {
+		_, err := ParseRecipe("tiny.yaml", []byte(c.src))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("case %d: error %v, want one containing %q", i, err, c.want)
+		}
+	}
+	// The structures that fit, and 2:4 at its sparsity 0.5, stay valid.
+	for i, st := range []string{"blocks:4x2", "\"2:4\""} {
+		src := strings.Replace(tinyRecipe, "every: 5", "every: 5\n  structure: "+st, 1)
+		if _, err := ParseRecipe("tiny.yaml", []byte(src)); err != nil {
+			t.Errorf("valid structure %d (%s): %v", i, st, err)
+		}
+	}
+}

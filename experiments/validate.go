@@ -57,6 +57,7 @@ func (r *Recipe) validate(name string, lines KeyLines) error {
 	if r.BatchSize < 1 {
 		e.Fail("batch_size", "(%d) must be at least 1", r.BatchSize)
 	}
+	r.validateSplit(e)
 	if r.EvalEvery < 1 {
 		e.Fail("eval_every", "(%d) must be at least 1", r.EvalEvery)
 	}
@@ -73,6 +74,7 @@ func (r *Recipe) validate(name string, lines KeyLines) error {
 	for i := range r.Penalties {
 		r.validatePenalty(e, i)
 	}
+	r.validateDuplicatePenalties(e)
 	r.validatePruning(e)
 	if r.Baseline && r.Pruning == nil && len(r.Penalties) == 0 {
 		e.Fail("baseline", "needs penalties or pruning to compare against")
@@ -293,6 +295,7 @@ func (r *Recipe) validatePruning(e *FieldCheck) {
 		e.Fail("pruning.sparsity", "(%v) differs from the value pruning.schedule reaches "+
 			"at the last step (%v)", p.Sparsity, final)
 	}
+	r.validateStructureFit(e, final)
 }
 
 // maxCheckedSteps bounds the steps at which a schedule is checked.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"os/signal"
@@ -161,15 +162,22 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	if p, _ := cmd.Flags().GetBool("print-recipe"); p {
 		return r.Encode(cmd.OutOrStdout())
 	}
+	if err := r.CheckDataPath(); err != nil {
+		return usageError{err}
+	}
+	if err := checkOutFolder(f.out); err != nil {
+		return usageError{err}
+	}
 	dir := filepath.Join(f.out, r.Name)
 	_, statErr := os.Stat(dir)
+	state, stateErr := experiments.InspectRunFolder(r, dir)
 	switch {
 	case f.checkpoint < 0 || f.checkpoint%r.EvalEvery != 0:
-		return usageError{errors.Errorf("--checkpoint (%d) must be a multiple of the recipe's "+
-			"eval_every (%d)", f.checkpoint, r.EvalEvery)}
+		return usageError{errors.Errorf("--checkpoint (%d) must be 0 (never) or a positive "+
+			"multiple of the recipe's eval_every (%d)", f.checkpoint, r.EvalEvery)}
 	case f.resume && statErr != nil:
 		return usageError{errors.Errorf("--resume: run folder %s not found", dir)}
-	case !f.resume && statErr == nil:
+	case !f.resume && statErr == nil && (stateErr != nil || state != experiments.FolderFailed):
 		return usageError{errors.Errorf("run folder %s already exists; pass --name or --out, "+
 			"or --resume to continue it", dir)}
 	}
@@ -470,5 +478,29 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 			return usageError{err}
 		}
 		return nil
+	}
+}
+
+// checkOutFolder returns an error naming --out when out, or the nearest
+// of its parents that exists, is not a folder, so that the run folder
+// could not be created. It creates nothing.
+func checkOutFolder(out string) error {
+	if out == "" {
+		return errors.New("--out is empty: give the folder that receives the run folders")
+	}
+	for path := filepath.Clean(out); ; path = filepath.Dir(path) {
+		info, err := os.Stat(path)
+		if err == nil && !info.IsDir() {
+			return errors.Errorf("--out %s cannot be created: %s is not a folder", out, path)
+		}
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return errors.Wrapf(err, "--out %s", out)
+		}
+		if parent := filepath.Dir(path); parent == path {
+			return nil
+		}
 	}
 }

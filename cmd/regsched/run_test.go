@@ -219,6 +219,9 @@ func TestSweepShardsAndReport(t *testing.T) {
 			for _, k := range []string{"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT",
 				"JOB_COMPLETION_INDEX"} {
 				t.Setenv(k, c.env[shard][k])
+				if c.env[shard][k] == "" {
+					os.Unsetenv(k) // t.Setenv restores it after the test
+				}
 			}
 			args := append([]string{recipe, "--out", out}, grid...)
 			msg, code := execute(t, newSweepCmd(), append(args, c.args[shard]...)...)
@@ -555,5 +558,71 @@ func TestSweepChangedRecipeRejected(t *testing.T) {
 					i, code, msg, want)
 			}
 		}
+	}
+}
+
+func TestRunOutAndDataErrors(t *testing.T) {
+	dir := t.TempDir()
+	recipe := writeRecipe(t, dir, "tiny.yaml", tinyRecipe)
+	fashion := writeRecipe(t, dir, "fashion.yaml", strings.Replace(tinyRecipe,
+		"data: {set: digits, split_seed: 1}",
+		"data: {set: fashion_mnist, path: "+filepath.Join(dir, "none")+"}", 1))
+	file := writeRecipe(t, dir, "file", "")
+	cases := []struct {
+		args []string
+		out  string // the folder that must not be created
+		want string // expected substring of the message
+	}{
+		{[]string{recipe, "--out", file}, filepath.Join(dir, "x"), "--out " + file + " cannot be created: " +
+			file + " is not a folder"},
+		{[]string{recipe, "--out", filepath.Join(file, "sub")}, filepath.Join(dir, "x"),
+			"is not a folder"},
+		{[]string{recipe, "--out", ""}, filepath.Join(dir, "x"), "--out is empty"},
+		{[]string{recipe, "--out", filepath.Join(dir, "o1"), "--checkpoint", "-1"}, filepath.Join(dir, "o1"),
+			"--checkpoint (-1) must be 0 (never) or a positive multiple of the recipe's eval_every (10)"},
+		{[]string{fashion, "--out", filepath.Join(dir, "o2")}, filepath.Join(dir, "o2"),
+			"data.path (\"" + filepath.Join(dir, "none") + "\") is not a folder"},
+	}
+	for _, c := range cases {
+		expectUsageError(t, newRunCmd, c.args, c.want, c.out)
+	}
+}
+
+func TestSweepShardSettingErrors(t *testing.T) {
+	dir := t.TempDir()
+	recipe := writeRecipe(t, dir, "tiny.yaml", tinyRecipe)
+	out := filepath.Join(dir, "runs")
+	cases := []struct {
+		env  map[string]string // "" unsets
+		args []string
+		want string
+	}{
+		{nil, []string{"--shard-count", "-2"}, "--shard-count (-2) must be positive"},
+		{nil, []string{"--shard-count", "2"}, "--shard-count needs JOB_COMPLETION_INDEX"},
+		{map[string]string{"JOB_COMPLETION_INDEX": " "}, []string{"--shard-count", "2"},
+			"JOB_COMPLETION_INDEX is set but empty"},
+		{map[string]string{"JOB_COMPLETION_INDEX": "0", "SLURM_ARRAY_TASK_ID": "0",
+			"SLURM_ARRAY_TASK_COUNT": "2"}, []string{"--shard-count", "2"},
+			"both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set"},
+		{nil, []string{"--grid", "name=a,b"}, "name is not a grid key"},
+		{nil, []string{"--grid", "solver.lr=0.1,0.1"}, `has the value "0.1" twice`},
+		{nil, []string{"--out", ""}, "--out is empty"},
+	}
+	for i, c := range cases {
+		for _, k := range []string{"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "JOB_COMPLETION_INDEX"} {
+			v, ok := c.env[k]
+			t.Setenv(k, v)
+			if !ok {
+				os.Unsetenv(k) // t.Setenv restores it after the test
+			}
+		}
+		args := append([]string{recipe, "--out", out}, c.args...)
+		msg, code := execute(t, newSweepCmd(), args...)
+		if code != 2 || !strings.Contains(msg, c.want) {
+			t.Errorf("case %d: exit status %d, message %q; want 2 and %q", i, code, msg, c.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s was created", out)
 	}
 }

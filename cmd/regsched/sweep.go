@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/pkg/errors"
@@ -68,6 +69,12 @@ stops the sweep at the next training step. Merge the shards with
 			if err != nil {
 				return usageError{err}
 			}
+			if err := checkOutFolder(out); err != nil {
+				return usageError{err}
+			}
+			if err := points[0].Recipe.CheckDataPath(); err != nil {
+				return usageError{err}
+			}
 			if name == "" {
 				name = points[0].Recipe.Name[:len(points[0].Recipe.Name)-len("-p0")]
 			}
@@ -91,16 +98,34 @@ stops the sweep at the next training step. Merge the shards with
 }
 
 // chooseShard reads --shard, else the cluster environment, else runs
-// every point.
+// every point. Settings that contradict each other are errors: a
+// negative --shard-count, --shard-count without JOB_COMPLETION_INDEX or
+// --shard, an empty JOB_COMPLETION_INDEX, and both a Slurm array task
+// and an Indexed Job index.
 func chooseShard(cmd *cobra.Command, flag string, count int) (experiments.Shard, error) {
+	if count < 0 {
+		return experiments.Shard{}, errors.Errorf("--shard-count (%d) must be positive", count)
+	}
 	if cmd.Flags().Changed("shard") {
 		s, err := experiments.ParseShard(flag)
 		return s, errors.Wrap(err, "--shard")
 	}
-	if id := os.Getenv("JOB_COMPLETION_INDEX"); id != "" && os.Getenv("SLURM_ARRAY_TASK_ID") == "" &&
-		count < 1 {
-		return experiments.Shard{}, errors.Errorf("JOB_COMPLETION_INDEX is set (%s) but --shard-count "+
-			"(%d) is not: pass the Indexed Job's completions as --shard-count", id, count)
+	id, indexed := os.LookupEnv("JOB_COMPLETION_INDEX")
+	slurm := os.Getenv("SLURM_ARRAY_TASK_ID") != ""
+	switch {
+	case indexed && slurm:
+		return experiments.Shard{}, errors.New("both SLURM_ARRAY_TASK_ID and " +
+			"JOB_COMPLETION_INDEX are set, so the shard is ambiguous; unset one or pass --shard")
+	case indexed && strings.TrimSpace(id) == "":
+		return experiments.Shard{}, errors.New("JOB_COMPLETION_INDEX is set but empty; " +
+			"unset it or pass --shard")
+	case indexed && count < 1:
+		return experiments.Shard{}, errors.Errorf("JOB_COMPLETION_INDEX is set (%s) but "+
+			"--shard-count (%d) is not: pass the Indexed Job's completions as --shard-count",
+			id, count)
+	case !indexed && cmd.Flags().Changed("shard-count"):
+		return experiments.Shard{}, errors.New("--shard-count needs JOB_COMPLETION_INDEX in " +
+			"the environment (a Kubernetes Indexed Job); outside one, pass --shard i/n")
 	}
 	s, ok, err := experiments.ShardFromEnv(os.Getenv, count)
 	if err != nil || ok {
