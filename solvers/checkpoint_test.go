@@ -6,8 +6,11 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -292,4 +295,85 @@ func wrapPayload(payload []byte) []byte {
 	b.Write(payload)
 	b.Write(binary.LittleEndian.AppendUint32(nil, crc32.Checksum(b.Bytes(), castagnoli)))
 	return b.Bytes()
+}
+
+func TestAdamStateRejectsNonFinite(t *testing.T) {
+	nan32 := float32(math.NaN())
+	cases := []moments{
+		{iter: 3, two: true, dtype: []dtypeKind{f32}, m32: [][]float32{{1, nan32}},
+			v32: [][]float32{{1, 1}}, m64: [][]float64{nil}, v64: [][]float64{nil}},
+		{iter: 3, two: true, dtype: []dtypeKind{f64}, m32: [][]float32{nil}, v32: [][]float32{nil},
+			m64: [][]float64{{1, 2}}, v64: [][]float64{{math.Inf(1), 1}}},
+	}
+	for i, c := range cases {
+		a := NewAdam()
+		before, err := a.MarshalState()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = a.UnmarshalState(c.marshal(kindAdam))
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("case %d: error %v, want ErrCorrupt", i, err)
+		}
+		after, err := a.MarshalState()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(before, after) {
+			t.Errorf("case %d: a rejected state changed the solver", i)
+		}
+	}
+}
+
+// tensorPair is a parameter outside a graph whose tensors a test can
+// replace between steps.
+type tensorPair struct{ w, g *tensor.Dense }
+
+func (p *tensorPair) Value() gorgonia.Value         { return p.w }
+func (p *tensorPair) Grad() (gorgonia.Value, error) { return p.g, nil }
+
+func newPair(shape ...int) *tensorPair {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	w, g := make([]float64, n), make([]float64, n)
+	for i := range w {
+		w[i], g[i] = float64(i+1), 0.5
+	}
+	return &tensorPair{tensor.New(tensor.WithShape(shape...), tensor.WithBacking(w)),
+		tensor.New(tensor.WithShape(shape...), tensor.WithBacking(g))}
+}
+
+func TestStepRejectsChangedShape(t *testing.T) {
+	inners := []struct {
+		name  string
+		inner gorgonia.Solver
+	}{
+		{"gorgonia adam", gorgonia.NewAdamSolver(gorgonia.WithLearnRate(0.1))},
+		{"gorgonia momentum", gorgonia.NewMomentum(gorgonia.WithLearnRate(0.1))},
+		{"own adam", NewAdam()},
+	}
+	for _, c := range inners {
+		s, err := Wrap(c.inner, WithLearnRate(0.1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := newPair(2, 3)
+		if err := s.Step([]gorgonia.ValueGrad{p}); err != nil {
+			t.Fatalf("%s: first step: %v", c.name, err)
+		}
+		*p = *newPair(3, 3)
+		want := append([]float64(nil), p.w.Float64s()...)
+		err = s.Step([]gorgonia.ValueGrad{p})
+		if err == nil || !strings.Contains(err.Error(), "had shape (2, 3) at the first Step") {
+			t.Errorf("%s: error %v, want one naming the shape at the first Step", c.name, err)
+		}
+		if got := p.w.Float64s(); !slices.Equal(got, want) {
+			t.Errorf("%s: rejected step changed the weights to %v", c.name, got)
+		}
+		if s.Steps() != 1 {
+			t.Errorf("%s: Steps() = %d after a rejected step, want 1", c.name, s.Steps())
+		}
+	}
 }

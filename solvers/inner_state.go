@@ -1,6 +1,10 @@
 package solvers
 
-import "github.com/pkg/errors"
+import (
+	"math"
+
+	"github.com/pkg/errors"
+)
 
 // Inner solver state layout: kind, step count, number of parameters, then
 // per parameter its type and moments.
@@ -64,7 +68,9 @@ func (st *moments) marshal(kind string) []byte {
 
 // unmarshal restores state written by marshal for a solver of this kind,
 // which keeps second moments when two is set. It rejects state whose
-// moments do not pair up, so that a later step cannot index past them.
+// moments do not pair up, so that a later step cannot index past them,
+// and moments that are NaN or infinite (ErrCorrupt), which no step
+// writes because Step rejects non-finite gradients.
 func (st *moments) unmarshal(kind string, two bool, data []byte) error {
 	d := &decoder{b: data}
 	if k := d.str(); d.err == nil && k != kind {
@@ -91,6 +97,10 @@ func (st *moments) unmarshal(kind string, two bool, data []byte) error {
 		default:
 			return errors.Errorf("solvers: %s: unknown type %d in state", kind, next.dtype[i])
 		}
+		if d.err == nil && !finiteMoments(next.m32[i], next.v32[i], next.m64[i], next.v64[i]) {
+			return errors.Wrapf(ErrCorrupt, "solvers: %s: parameter %d has a NaN or infinite "+
+				"moment in the state", kind, i)
+		}
 		first := len(next.m32[i]) + len(next.m64[i])
 		second := len(next.v32[i]) + len(next.v64[i])
 		if d.err == nil && ((two && second != first) || (!two && second != 0)) {
@@ -110,4 +120,24 @@ func (st *moments) unmarshal(kind string, two bool, data []byte) error {
 	}
 	*st = next
 	return nil
+}
+
+// finiteMoments reports whether every value of the moment slices is
+// finite.
+func finiteMoments(m32, v32 []float32, m64, v64 []float64) bool {
+	for _, xs := range [][]float32{m32, v32} {
+		for _, x := range xs {
+			if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+				return false
+			}
+		}
+	}
+	for _, xs := range [][]float64{m64, v64} {
+		for _, x := range xs {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return false
+			}
+		}
+	}
+	return true
 }

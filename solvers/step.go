@@ -42,7 +42,8 @@ type param struct {
 	keep   []bool // nil when the parameter is not pruned
 	layer  *layer
 	group  *pruneGroup
-	key    string // "sparsity/<name>"
+	key    string       // "sparsity/<name>"
+	shape  tensor.Shape // of the weight at the first Step; nil for a scalar
 
 	// Refreshed by check at every step.
 	w32, g32 []float32
@@ -272,6 +273,14 @@ func (s *Solver) checkParam(p *param) error {
 		}
 		if !wv.IsNativelyAccessible() || !gv.IsNativelyAccessible() {
 			return errors.Errorf("solvers: Step: %q is not in Go memory", p.name)
+		}
+		// Inner solvers keep moments by position and size, so a weight
+		// that changed shape would be stepped with the moments of another.
+		if p.shape == nil {
+			p.shape = wv.Shape().Clone()
+		} else if !wv.Shape().Eq(p.shape) {
+			return errors.Errorf("solvers: Step: %q has shape %v, but it had shape %v at "+
+				"the first Step; the weights must not change shape", p.name, wv.Shape(), p.shape)
 		}
 		p.dense, p.scalar, p.size = wv, false, wv.Shape().TotalSize()
 		p.w32, p.g32, p.w64, p.g64 = nil, nil, nil, nil
