@@ -102,10 +102,12 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 // keep rejects when masked; finite is false if any entry is NaN or ±Inf.
 // Blocks of 8 alternate between two pairs of accumulators (Y6, Y7 and
 // Y9, Y10), so that consecutive additions do not wait on each other.
-// Without a mask the loop converts straight from memory and tests no
-// entry: a square of a float32 is below 2^256 in float64, so the sum of
-// fewer than 2^700 of them is finite exactly when every entry is, and
-// finite is computed from the sum.
+// No entry is tested on its own. A square of a float32 is below 2^256 in
+// float64, so the sum of fewer than 2^700 of them is finite exactly when
+// every entry is, and finite is computed from the sum. With a mask each
+// entry is multiplied by its keep byte as 1.0 or 0.0: kept entries stay
+// as they are, rejected finite ones become zeros, and rejected NaN or ±Inf
+// ones become NaN, so they still make the sum non-finite.
 TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-65
 	MOVQ g_base+0(FP), DI
 	MOVQ g_len+8(FP), CX
@@ -115,19 +117,15 @@ TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-65
 	VXORPD Y7, Y7, Y7
 	VXORPD Y9, Y9, Y9
 	VXORPD Y10, Y10, Y10
-	VXORPS Y8, Y8, Y8
-	VPXOR Y5, Y5, Y5
 	SHRQ $3, CX
 	JZ sqdone
 	TESTQ DX, DX
 	JZ sqplain
 
 sqloop:
-	VMOVUPS (DI), Y0
-	VSUBPS Y0, Y0, Y3
-	VORPS Y3, Y8, Y8
-	KEEPMASK
-	VANDPS Y4, Y0, Y0
+	VPMOVZXBD (SI), Y4
+	VCVTDQ2PS Y4, Y4
+	VMULPS (DI), Y4, Y0
 	VCVTPS2PD X0, Y1
 	VEXTRACTF128 $1, Y0, X2
 	VCVTPS2PD X2, Y2
@@ -140,11 +138,9 @@ sqloop:
 	DECQ CX
 	JZ sqdone
 
-	VMOVUPS (DI), Y0
-	VSUBPS Y0, Y0, Y3
-	VORPS Y3, Y8, Y8
-	KEEPMASK
-	VANDPS Y4, Y0, Y0
+	VPMOVZXBD (SI), Y4
+	VCVTDQ2PS Y4, Y4
+	VMULPS (DI), Y4, Y0
 	VCVTPS2PD X0, Y1
 	VEXTRACTF128 $1, Y0, X2
 	VCVTPS2PD X2, Y2
@@ -189,13 +185,11 @@ sqdone:
 	MOVSD X6, sum+56(FP)
 	// The sum is finite when sum − sum is 0; NaN otherwise.
 	VSUBSD X6, X6, X7
-	VPTEST Y8, Y8
-	SETEQ AX
+	VXORPD X5, X5, X5
 	VUCOMISD X5, X7
-	SETEQ BX
+	SETEQ AX
 	SETPC DX
-	ANDB DX, BX
-	ANDB BX, AX
+	ANDB DX, AX
 	MOVB AX, finite+64(FP)
 	VZEROUPPER
 	RET
