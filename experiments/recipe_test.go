@@ -85,9 +85,9 @@ func TestRecipeErrors(t *testing.T) {
 	}{
 		{"  lr: 0.01", "  lr: 0.01\n  lr_shedule: x", `tiny.yaml:10: unknown key "lr_shedule" in solver`},
 		{"steps: 20", "stpes: 20", `tiny.yaml:16: unknown key "stpes" in the recipe`},
-		{"steps: 20", "steps: many", `tiny.yaml:16: invalid value "many" (want an integer)`},
-		{"  lr: 0.01", "  lr: fast", `tiny.yaml:9: invalid value "fast" (want a number)`},
-		{"seeds: [1]", "seeds: [-1]", `tiny.yaml:19: invalid value "-1" (want a non-negative integer)`},
+		{"steps: 20", "steps: many", `tiny.yaml:16: steps: invalid value "many" (want an integer)`},
+		{"  lr: 0.01", "  lr: fast", `tiny.yaml:9: solver.lr: invalid value "fast" (want a number)`},
+		{"seeds: [1]", "seeds: [-1]", `tiny.yaml:19: seeds: invalid value "-1" (want a non-negative integer)`},
 		{"  lr: 0.01", "  lr: -0.01", "tiny.yaml:9: solver.lr (-0.01) must be positive and finite"},
 		{"  sparsity: 0.5", "  sparsity: 1.5", "tiny.yaml:12: pruning.sparsity (1.5) is outside [0, 1)"},
 		{"  end: 10", "  end: -3", "tiny.yaml:14: pruning.end (-3) is before pruning.start (0)"},
@@ -112,7 +112,7 @@ func TestRecipeErrors(t *testing.T) {
 			`tiny.yaml:12: penalties.0.term ("l3") is unknown`},
 		{"baseline: true", "baseline: true\npenalties:\n  - term: l1\n    schedule: linear(0, -1, 0, 5)",
 			"penalties.0.schedule gives λ = -0.2 at step 1"},
-		{"baseline: true", "baseline: maybe", `tiny.yaml:10: invalid value "maybe" (want true or false)`},
+		{"baseline: true", "baseline: maybe", `tiny.yaml:10: baseline: invalid value "maybe" (want true or false)`},
 		{"name: tiny", "name: tiny\n---\nname: two", "more than one YAML document"},
 		{"  split_seed: 1", "  split_seed: 1\n   bad indent: x", "tiny.yaml:5:"},
 	}

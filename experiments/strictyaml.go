@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pkg/errors"
 	"go.yaml.in/yaml/v3"
@@ -41,9 +42,12 @@ func (k KeyLines) Line(path string) (int, bool) {
 // "lr_shedule" in solver`. A type missing from it is named by its Go
 // name.
 func DecodeStrict(name string, data []byte, v any, sections map[string]string) (KeyLines, error) {
+	if line, ok := invalidUTF8Line(data); !ok {
+		return nil, errors.Errorf("%s:%d: not valid UTF-8 text, so not a YAML recipe", name, line)
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err, sections)
+		return nil, yamlError(name, err, sections, nil)
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return nil, errors.Errorf("%s: empty recipe", name)
@@ -61,7 +65,7 @@ func DecodeStrict(name string, data []byte, v any, sections map[string]string) (
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
-		return nil, yamlError(name, err, sections)
+		return nil, yamlError(name, err, sections, lines)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err != io.EOF {
@@ -92,11 +96,31 @@ func collectLines(n *yaml.Node, prefix string, lines KeyLines) {
 var (
 	unknownField = regexp.MustCompile(`field (\S+) not found in type (?:[\w/]+\.)?(\w+)`)
 	badValue     = regexp.MustCompile("(?s)cannot unmarshal !\\S* `(.*)` into (\\S+)")
+	badNode      = regexp.MustCompile(`cannot unmarshal !!(seq|map) into (\S+)`)
 )
 
-// yamlError turns a YAML error into one line per problem in the form
-// "name:line: message", with Go type names replaced by recipe words.
-func yamlError(name string, err error, sections map[string]string) error {
+// invalidUTF8Line returns the line of the first byte of data that is not
+// valid UTF-8, and ok true when there is none.
+func invalidUTF8Line(data []byte) (line int, ok bool) {
+	if utf8.Valid(data) {
+		return 0, true
+	}
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return 1 + bytes.Count(data[:i], []byte("\n")), false
+		}
+		i += size
+	}
+	return 1, false
+}
+
+// yamlError turns a YAML error into one message per line of the
+// document in the form "name:line: key: message", with Go type names
+// replaced by recipe words. keys, when not nil, gives the key path
+// shown for each line; of several problems on one line (each item of
+// "seeds: [a, b]") only the first is kept.
+func yamlError(name string, err error, sections map[string]string, keys KeyLines) error {
 	var lines []string
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
@@ -104,7 +128,16 @@ func yamlError(name string, err error, sections map[string]string) error {
 	} else {
 		lines = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	for i, l := range lines {
+	keyAt := map[string]string{} // line number → the shortest key path on it
+	for path, l := range keys {
+		n := strconv.Itoa(l)
+		if old, ok := keyAt[n]; !ok || len(path) < len(old) || (len(path) == len(old) && path < old) {
+			keyAt[n] = path
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, l := range lines {
 		l = unknownField.ReplaceAllStringFunc(l, func(m string) string {
 			sub := unknownField.FindStringSubmatch(m)
 			section, ok := sections[sub[2]]
@@ -115,16 +148,29 @@ func yamlError(name string, err error, sections map[string]string) error {
 		})
 		l = badValue.ReplaceAllStringFunc(l, func(m string) string {
 			sub := badValue.FindStringSubmatch(m)
-			return fmt.Sprintf("invalid value %q (want %s)", sub[1], goTypeWord(sub[2]))
+			return fmt.Sprintf("invalid value %q (want %s)", truncate(sub[1], 80),
+				goTypeWord(sub[2]))
+		})
+		l = badNode.ReplaceAllStringFunc(l, func(m string) string {
+			sub := badNode.FindStringSubmatch(m)
+			kind := map[string]string{"seq": "a list", "map": "a mapping"}[sub[1]]
+			return fmt.Sprintf("invalid value: %s (want %s)", kind, goTypeWord(sub[2]))
 		})
 		if rest, ok := strings.CutPrefix(l, "line "); ok {
 			if n, msg, ok := strings.Cut(rest, ": "); ok {
+				if seen[n] {
+					continue
+				}
+				seen[n] = true
+				if key := keyAt[n]; key != "" && !strings.HasPrefix(msg, "unknown key") {
+					msg = key + ": " + msg
+				}
 				l = n + ": " + msg
 			}
 		}
-		lines[i] = name + ":" + strings.ReplaceAll(l, "\n", `\n`)
+		out = append(out, name+":"+strings.ReplaceAll(l, "\n", `\n`))
 	}
-	return errors.New(strings.Join(lines, "; "))
+	return errors.New(strings.Join(out, "; "))
 }
 
 // goTypeWord names a Go type the way a recipe writer thinks of it.
@@ -167,10 +213,17 @@ func NewFieldCheck(name string, lines KeyLines) *FieldCheck {
 
 // Fail records "name:line: path message" at the line of path, with the
 // message formatted from format and args, and keeps only the first
-// failure.
+// failure. String arguments longer than 80 bytes are cut to 80.
 func (c *FieldCheck) Fail(path string, format string, args ...any) {
 	if c.err != nil {
 		return
+	}
+	// A long value, such as a schedule spec of thousands of characters,
+	// is shortened so the message stays readable.
+	for i, a := range args {
+		if text, ok := a.(string); ok {
+			args[i] = truncate(text, 80)
+		}
 	}
 	msg := path + " " + fmt.Sprintf(format, args...)
 	if line, ok := c.lines.Line(path); ok {

@@ -219,7 +219,7 @@ func ShardFromEnv(getenv func(string) string, indexedCount int) (s Shard, ok boo
 func ApplyPoint(name string, source []byte, p Point) (*Recipe, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(source, &root); err != nil {
-		return nil, errors.WithMessage(yamlError(name, err, sections), "experiments")
+		return nil, errors.WithMessage(yamlError(name, err, sections, nil), "experiments")
 	}
 	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 ||
 		root.Content[0].Kind != yaml.MappingNode {

@@ -334,7 +334,7 @@ func bind(call *value, params []string, required int) (*binding, error) {
 	}
 	for i := 0; i < required; i++ {
 		if b.vals[i] == nil {
-			return nil, errorf(b.fn, "missing argument %s (got %d arguments, expected %d: %s)",
+			return nil, errorf(b.fn, "missing argument %q (got %d of the %d required: %s)",
 				params[i], len(call.args), required, strings.Join(params[:required], ", "))
 		}
 	}
@@ -361,7 +361,7 @@ func (b *binding) float(i int, name string, def float64) (float64, error) {
 
 func numberOf(fn, name string, v *value) (float64, error) {
 	if v.kind != numberValue {
-		return 0, errorf(fn, "%s (%s) is not a number", name, v.describe())
+		return 0, errorf(fn, "%s (%s) is not a finite number", name, v.describe())
 	}
 	if math.IsInf(v.num, 0) || math.IsNaN(v.num) {
 		return 0, errorf(fn, "%s (%s) is not a finite number", name, v.text)
@@ -380,7 +380,7 @@ func (b *binding) step(i int, name string, def int) (int, error) {
 
 func stepOf(fn, name string, v *value) (int, error) {
 	if v.kind != numberValue {
-		return 0, errorf(fn, "%s (%s) is not a number", name, v.describe())
+		return 0, errorf(fn, "%s (%s) is not a finite number", name, v.describe())
 	}
 	if math.Abs(v.num) > MaxStep {
 		return 0, errorf(fn, "%s (%s) is beyond the maximum step %d", name, v.text, MaxStep)
@@ -578,7 +578,7 @@ func buildPoly(call *value) (Schedule, error) {
 
 func buildSteps(call *value) (Schedule, error) {
 	if len(call.args) == 0 {
-		return nil, errorf("steps", "missing argument initial (expected initial, step:value, ...)")
+		return nil, errorf("steps", `missing argument "initial" (expected initial, step:value, ...)`)
 	}
 	var s Steps
 	for i, arg := range call.args {

@@ -45,7 +45,7 @@ func (b *binding) boolean(i int, name string, def bool) (bool, error) {
 // required returns an error when parameter i is absent.
 func (b *binding) required(i int, name string) error {
 	if b.vals[i] == nil {
-		return errorf(b.fn, "missing argument %s", name)
+		return errorf(b.fn, "missing argument %q", name)
 	}
 	return nil
 }
@@ -183,7 +183,7 @@ func buildGuard(call *value) (Schedule, error) {
 
 func buildMilestones(call *value) (Schedule, error) {
 	if len(call.args) == 0 {
-		return nil, errorf("milestones", "missing argument initial (expected initial, "+
+		return nil, errorf("milestones", `missing argument "initial" (expected initial, `+
 			"step:schedule, ...)")
 	}
 	ms := &Milestones{}

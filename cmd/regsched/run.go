@@ -18,6 +18,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/term"
 
 	"github.com/regsched/regsched/experiments"
@@ -100,7 +101,23 @@ func loadRecipe(args []string) (*experiments.Recipe, error) {
 	if err != nil {
 		return nil, err
 	}
-	return experiments.ParseRecipe(args[0], data)
+	r, err := experiments.ParseRecipe(args[0], data)
+	if err != nil && isReproRecipe(data) {
+		return nil, errors.Errorf("%s is a reproduction recipe; run it with regsched repro %s",
+			args[0], args[0])
+	}
+	return r, err
+}
+
+// isReproRecipe reports whether data is a YAML mapping with the key
+// "reproduction", which only reproduction recipes have.
+func isReproRecipe(data []byte) bool {
+	var top map[string]any
+	if err := yaml.Unmarshal(data, &top); err != nil {
+		return false
+	}
+	_, ok := top["reproduction"]
+	return ok
 }
 
 // applyRunFlags overrides recipe values by the flags that were set and

@@ -626,3 +626,31 @@ func TestSweepShardSettingErrors(t *testing.T) {
 		t.Errorf("%s was created", out)
 	}
 }
+
+func TestInputMessages(t *testing.T) {
+	dir := t.TempDir()
+	repro := writeRecipe(t, dir, "repro.yaml", "reproduction: lasso-path\nname: x\n")
+	garbage := writeRecipe(t, dir, "garbage.yaml", "name: x\nsteps: \xff\xfe\n")
+	types := writeRecipe(t, dir, "types.yaml", strings.Replace(tinyRecipe, "seeds: [1]", "seeds: [a, b, c]", 1))
+	long := "linear(0, 1, 0, " + strings.Repeat("1", 500) + ")"
+	cases := []struct {
+		args    []string
+		want    string // expected substring of the message
+		notWant string // substring the message must not contain, "" for none
+	}{
+		{[]string{repro}, repro + " is a reproduction recipe; run it with regsched repro " + repro, ""},
+		{[]string{garbage}, garbage + ":2: not valid UTF-8 text", ""},
+		{[]string{types}, `types.yaml:10: seeds: invalid value "a" (want a non-negative integer)`, `"b"`},
+		{[]string{writeRecipe(t, dir, "long.yaml", strings.Replace(tinyRecipe, "every: 5}",
+			"every: 5, schedule: \""+long+"\"}", 1))}, "pruning.schedule", strings.Repeat("1", 100)},
+	}
+	for i, c := range cases {
+		out := filepath.Join(dir, "runs")
+		expectUsageError(t, newRunCmd, append(c.args, "--out", out), c.want, out)
+		if c.notWant != "" {
+			if msg, _ := execute(t, newRunCmd(), append(c.args, "--out", out)...); strings.Contains(msg, c.notWant) {
+				t.Errorf("case %d: message %q contains %q", i, msg, c.notWant)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -179,6 +180,17 @@ func checkPlotPath(path string, last int) error {
 	if last > maxPlotSteps {
 		return usageError{fmt.Errorf("schedule: --steps (%d) is above %d, the most a plot "+
 			"draws", last, maxPlotSteps)}
+	}
+	// Opening the file now reports an unwritable path before the table is
+	// printed. A file created only for this check is removed again.
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return usageError{fmt.Errorf("schedule: --plot %q cannot be written: %w", path, err)}
+	}
+	f.Close()
+	if os.IsNotExist(statErr) {
+		os.Remove(path)
 	}
 	return nil
 }

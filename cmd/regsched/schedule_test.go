@@ -251,3 +251,17 @@ func TestSchedulePlotStaircase(t *testing.T) {
 		}
 	}
 }
+
+func TestSchedulePlotUnwritable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "plot.svg")
+	out, err := runScheduleCmd("linear(0, 1, 0, 10)", "--plot", path)
+	if err == nil || exitCode(err) != 2 {
+		t.Fatalf("error %v, want a usage error", err)
+	}
+	if !strings.Contains(err.Error(), "--plot") || !strings.Contains(err.Error(), "cannot be written") {
+		t.Errorf("error %q does not name --plot", err)
+	}
+	if strings.Contains(out, "step  value") {
+		t.Errorf("the table was printed before the error:\n%s", out)
+	}
+}

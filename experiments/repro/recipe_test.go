@@ -75,7 +75,7 @@ tolerance: 1e-6
 		{strings.Replace(lasso, "steps_per_alpha", "step_per_alpha", 1),
 			`x.yaml:4: unknown key "step_per_alpha" in the recipe`},
 		{strings.Replace(lasso, "20000", "many", 1),
-			`x.yaml:4: invalid value "many" (want an integer)`},
+			`x.yaml:4: steps_per_alpha: invalid value "many" (want an integer)`},
 		{strings.Replace(lasso, "20000", "-5", 1), "x.yaml:4: steps_per_alpha (-5) must be positive"},
 		{strings.Replace(lasso, "1e-6", "0", 1), "x.yaml:5: tolerance (0) must be positive"},
 		{lasso + "seeds: [1, 2]\n", "x.yaml:6: seeds are not used"},
