@@ -134,3 +134,26 @@ func TestValidateRunTimeErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleCheckedAtEveryStep(t *testing.T) {
+	noPruning := strings.Replace(tinyRecipe, "pruning:\n  sparsity: 0.5\n  start: 0\n  end: 10\n  every: 5\n", "", 1)
+	noPruning = strings.Replace(noPruning, "baseline: true", "baseline: false", 1)
+	noPruning = strings.Replace(noPruning, "steps: 20", "steps: 5000000", 1)
+	cases := []struct {
+		schedule, want string
+	}{
+		// One negative step in a run of five million, between any sample
+		// taken at a fixed stride.
+		{"steps(0.1, 3000001:-1, 3000002:0.1)", "gives λ = -1 at step 3000001"},
+		// A cyclic schedule has no span; its run of 5 million steps is
+		// sampled, but the negative low value shows at step 0.
+		{"cyclic(-1, 1, 7)", "gives λ = -1 at step 0"},
+	}
+	for i, c := range cases {
+		src := noPruning + "penalties:\n  - {term: l2, schedule: \"" + c.schedule + "\"}\n"
+		_, err := ParseRecipe("tiny.yaml", []byte(src))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("case %d: error %v, want one containing %q", i, err, c.want)
+		}
+	}
+}

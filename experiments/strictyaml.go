@@ -117,9 +117,9 @@ func invalidUTF8Line(data []byte) (line int, ok bool) {
 
 // yamlError turns a YAML error into one message per line of the
 // document in the form "name:line: key: message", with Go type names
-// replaced by recipe words. keys, when not nil, gives the key path
-// shown for each line; of several problems on one line (each item of
-// "seeds: [a, b]") only the first is kept.
+// replaced by recipe words. keys, when not nil, gives the key path shown
+// for each line, the shortest on it. Of several problems on one line,
+// such as each item of "seeds: [a, b]", only the first is kept.
 func yamlError(name string, err error, sections map[string]string, keys KeyLines) error {
 	var lines []string
 	var te *yaml.TypeError
