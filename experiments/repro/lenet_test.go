@@ -169,3 +169,20 @@ func TestNearDenseFindingHeld(t *testing.T) {
 		t.Errorf("finding %q lacks %q", got, want)
 	}
 }
+
+func TestLayerSparsityCounts(t *testing.T) {
+	n := &Net{Layers: []Layer{
+		{In: 2, Out: 2, W: []float32{0, 1, 0, 2}, B: []float32{0, 0}},
+		{In: 2, Out: 1, W: []float32{3, 4}, B: []float32{0}},
+	}}
+	got := layerSparsity(n)
+	want := []float64{0.5, 0}
+	if len(got) != len(want) {
+		t.Fatalf("%d layers, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("layer %d: sparsity %v, want %v", i, got[i], want[i])
+		}
+	}
+}

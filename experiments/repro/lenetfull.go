@@ -86,7 +86,8 @@ func (r *LeNetFullRecipe) run(o Options) error {
 			return err
 		}
 		res := PruneResult{Method: run.Method, Target: run.Target, Seed: seed, Accuracy: acc,
-			Sparsity: net.Sparsity(), Seconds: time.Since(t0).Seconds()}
+			Sparsity: net.Sparsity(), LayerSparsity: layerSparsity(net),
+			Seconds: time.Since(t0).Seconds()}
 		o.logf("%-26s target %.2f: accuracy %.4f, sparsity %.4f (%.0fs)", res.Method,
 			res.Target, res.Accuracy, res.Sparsity, res.Seconds)
 		results = append(results, res)
@@ -103,16 +104,24 @@ func writeLeNetFullReport(dir string, p PruneProtocol, rs []PruneResult, took ru
 	}
 	var b strings.Builder
 	b.WriteString("| method | target sparsity | test accuracy (%) | measured sparsity | " +
-		"PyTorch reference (%) | difference (points) | training time |\n" +
-		"|---|---|---|---|---|---|---|\n")
+		"sparsity per weight matrix | PyTorch reference (%) | difference (points) | " +
+		"training time |\n|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
 		ref, diff := "—", "—"
 		if v, ok := leNetReference[r.Target]; ok {
 			ref = fmt.Sprintf("%.1f", 100*v)
 			diff = fmt.Sprintf("%+.2f", 100*(r.Accuracy-v))
 		}
-		fmt.Fprintf(&b, "| %s | %.0f%% | %.2f | %.4f | %s | %s | %.0f s |\n", r.Method,
-			100*r.Target, 100*r.Accuracy, r.Sparsity, ref, diff, r.Seconds)
+		layers := make([]string, len(r.LayerSparsity))
+		for i, v := range r.LayerSparsity {
+			layers[i] = fmt.Sprintf("%.3f", v)
+		}
+		perLayer := strings.Join(layers, ", ")
+		if perLayer == "" {
+			perLayer = "—"
+		}
+		fmt.Fprintf(&b, "| %s | %.0f%% | %.2f | %.4f | %s | %s | %s | %.0f s |\n", r.Method,
+			100*r.Target, 100*r.Accuracy, r.Sparsity, perLayer, ref, diff, r.Seconds)
 	}
 	if err := plotLeNetFull(filepath.Join(dir, "accuracy-vs-reference.svg"), rs); err != nil {
 		return err

@@ -52,7 +52,26 @@ type PruneResult struct {
 	Seed     int64   `json:"seed"`
 	Accuracy float64 `json:"accuracy"` // on the test set
 	Sparsity float64 `json:"sparsity"` // measured fraction of zero weights, biases excluded
-	Seconds  float64 `json:"seconds"`  // wall-clock training time
+	// LayerSparsity is the measured fraction of zero weights of each
+	// weight matrix, input layer first.
+	LayerSparsity []float64 `json:"layer_sparsity,omitempty"`
+	Seconds       float64   `json:"seconds"` // wall-clock training time
+}
+
+// layerSparsity returns the fraction of exactly zero weights of each
+// layer of n.
+func layerSparsity(n *Net) []float64 {
+	out := make([]float64, len(n.Layers))
+	for i, l := range n.Layers {
+		zeros := 0
+		for _, v := range l.W {
+			if v == 0 {
+				zeros++
+			}
+		}
+		out[i] = float64(zeros) / float64(len(l.W))
+	}
+	return out
 }
 
 // Method is an extra pruning method of a comparison: Setup returns the
@@ -149,7 +168,8 @@ func ComparePruning(p PruneProtocol, train, test *datasets.Set, targets []float6
 			return err
 		}
 		r := PruneResult{Method: method, Target: target, Seed: seed, Accuracy: acc,
-			Sparsity: net.Sparsity(), Seconds: time.Since(start).Seconds()}
+			Sparsity: net.Sparsity(), LayerSparsity: layerSparsity(net),
+			Seconds: time.Since(start).Seconds()}
 		results = append(results, r)
 		if progress != nil {
 			progress(r)
