@@ -168,7 +168,10 @@ func newShard(index, count int, what string) (Shard, error) {
 //
 //   - a Slurm array job: SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT,
 //     with the index counted from SLURM_ARRAY_TASK_MIN when that is set
-//     (so --array=1-4 gives shards 0 … 3);
+//     (so --array=1-4 gives shards 0 … 3) in steps of
+//     SLURM_ARRAY_TASK_STEP when that is set (so --array=0-6:2 gives
+//     shards 0 … 3). An array given as a list, such as --array=1,4,9, has
+//     no step and gives wrong shards; use --shard for it;
 //   - a Kubernetes Indexed Job: JOB_COMPLETION_INDEX, with the count
 //     given by the caller as indexedCount (the job's completions), which
 //     must then be positive.
@@ -191,6 +194,18 @@ func ShardFromEnv(getenv func(string) string, indexedCount int) (s Shard, ok boo
 					"experiments: SLURM_ARRAY_TASK_MIN (%q) must be an integer", min)
 			}
 			index -= m
+		}
+		if step := getenv("SLURM_ARRAY_TASK_STEP"); step != "" {
+			k, err := strconv.Atoi(step)
+			if err != nil || k < 1 {
+				return Shard{}, false, errors.Errorf(
+					"experiments: SLURM_ARRAY_TASK_STEP (%q) must be a positive integer", step)
+			}
+			if index%k != 0 {
+				return Shard{}, false, errors.Errorf("experiments: SLURM_ARRAY_TASK_ID (%s) is "+
+					"not SLURM_ARRAY_TASK_MIN plus a multiple of SLURM_ARRAY_TASK_STEP (%d)", id, k)
+			}
+			index /= k
 		}
 		s, err := newShard(index, n, "Slurm array task")
 		return s, err == nil, err

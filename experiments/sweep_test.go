@@ -119,6 +119,25 @@ func TestShardFromSlurm(t *testing.T) {
 	if _, _, err := ShardFromEnv(os.Getenv, 0); err == nil {
 		t.Error("task 3 of an array of 2 from 1 returned no error")
 	}
+
+	// --array=1-7:2 is tasks 1, 3, 5 and 7: shards 0 … 3 of 4.
+	t.Setenv("SLURM_ARRAY_TASK_STEP", "2")
+	t.Setenv("SLURM_ARRAY_TASK_COUNT", "4")
+	for id, want := range map[string]Shard{"1": {0, 4}, "3": {1, 4}, "7": {3, 4}} {
+		t.Setenv("SLURM_ARRAY_TASK_ID", id)
+		if s, _, err := ShardFromEnv(os.Getenv, 0); err != nil || s != want {
+			t.Errorf("task %s of 1-7:2: shard %v, error %v; want %v", id, s, err, want)
+		}
+	}
+	t.Setenv("SLURM_ARRAY_TASK_ID", "4")
+	if _, _, err := ShardFromEnv(os.Getenv, 0); err == nil ||
+		!strings.Contains(err.Error(), "not SLURM_ARRAY_TASK_MIN plus a multiple") {
+		t.Errorf("task 4 of 1-7:2: error %v", err)
+	}
+	t.Setenv("SLURM_ARRAY_TASK_STEP", "0")
+	if _, _, err := ShardFromEnv(os.Getenv, 0); err == nil {
+		t.Error("SLURM_ARRAY_TASK_STEP 0 returned no error")
+	}
 }
 
 func TestShardFromIndexedJob(t *testing.T) {

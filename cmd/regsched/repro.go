@@ -57,6 +57,12 @@ directory.`,
 			if opts.Seeds < 0 {
 				return usageError{fmt.Errorf("repro: --seeds (%d) is negative", opts.Seeds)}
 			}
+			if opts.Data != "" {
+				if info, err := os.Stat(opts.Data); err != nil || !info.IsDir() {
+					return usageError{fmt.Errorf("repro: --data %q is not a folder: give the "+
+						"folder of the reproduction's data files", opts.Data)}
+				}
+			}
 			recipe, text, err := loadReproRecipe(args[0])
 			if err != nil {
 				return usageError{err}

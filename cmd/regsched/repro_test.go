@@ -47,8 +47,10 @@ func TestReproErrors(t *testing.T) {
 		{[]string{"lipschitz-bound"}, 2, `unknown reproduction "lipschitz-bound"`},
 		{[]string{}, 2, "got 0 arguments"},
 		{[]string{"lipschitz", "--seeds", "-1"}, 2, "--seeds (-1) is negative"},
-		{[]string{"lipschitz", "--data", missing, "--out", dir}, 1,
-			filepath.Join(missing, "digits.csv.gz") + " not found"},
+		{[]string{"lipschitz", "--data", missing, "--out", dir}, 2,
+			`--data "` + missing + `" is not a folder`},
+		{[]string{"lipschitz", "--data", dir, "--out", dir}, 1,
+			filepath.Join(dir, "digits.csv.gz") + " not found"},
 		{[]string{filepath.Join(dir, "absent.yaml")}, 2, "reading the recipe"},
 	}
 	for i, c := range cases {

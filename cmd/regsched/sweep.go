@@ -35,9 +35,12 @@ run folder.
 
 Point k belongs to shard k mod n, so shards 0 … n-1 together run every
 point exactly once. The shard comes from --shard i/n; without it, from
-SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm array job), or
-from JOB_COMPLETION_INDEX with the count in --shard-count (a Kubernetes
-Indexed Job); with none of these, every point runs. A point whose folder
+SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm array job given
+as a range such as --array=0-3 or 1-7:2, counted from
+SLURM_ARRAY_TASK_MIN in steps of SLURM_ARRAY_TASK_STEP; use --shard for an
+array given as a list), or from JOB_COMPLETION_INDEX with the count in
+--shard-count (a Kubernetes Indexed Job); with none of these, every point
+runs. Both job kinds at once are an error. A point whose folder
 already holds summary.json of the same recipe (the same recipe hash) is
 skipped, so a failed shard can be rerun; a folder that holds another
 recipe, because the recipe or the grid changed, is an error. A point
