@@ -43,12 +43,12 @@ type LeNetFullRecipe struct {
 	Runs []FullRun `yaml:"runs"`
 }
 
-// FullRun is one run of LeNetFullRecipe: "dense" (target 0), "gradual"
-// (every weight matrix pruned to the target), "gradual, global" (all
-// matrices ranked together), "gradual, global + LR decay" (the same
-// with the learning rate decayed once the target is reached) or
-// "gradual, ERK + LR decay" (the target shared by the Erdős–Rényi-kernel
-// rule instead).
+// FullRun is one run of LeNetFullRecipe. Method "dense" trains without
+// pruning (target 0). "gradual" prunes every weight matrix to the target,
+// and "gradual, global" ranks all matrices together. "gradual, global +
+// LR decay" also decays the learning rate once the target is reached,
+// and "gradual, ERK + LR decay" shares the target by the
+// Erdős–Rényi-kernel rule instead of ranking.
 type FullRun struct {
 	Method string  `yaml:"method"`
 	Target float64 `yaml:"target"`
