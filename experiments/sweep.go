@@ -258,7 +258,7 @@ func ApplyPoint(name string, source []byte, p Point) (*Recipe, error) {
 	if err := enc.Close(); err != nil {
 		return nil, errors.Wrap(err, "experiments: ApplyPoint")
 	}
-	r, err := ParseRecipe(name+" with "+p.String(), b.Bytes())
+	r, err := ParseRecipe(name+" with "+truncate(p.String(), 80), b.Bytes())
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package schedules
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/pkg/errors"
 )
@@ -13,6 +14,16 @@ const MaxStep = 1 << 40
 
 // errorf returns an error "schedules: fn: message".
 func errorf(fn, format string, args ...any) error {
+	// A long argument, such as a spec of thousands of characters, is cut
+	// to 80 bytes so the message stays readable.
+	for i, a := range args {
+		if text, ok := a.(string); ok && len(text) > 80 {
+			args[i] = strings.ToValidUTF8(text[:80], "") + "…"
+		}
+	}
+	if len(fn) > 80 {
+		fn = strings.ToValidUTF8(fn[:80], "") + "…"
+	}
 	return errors.Errorf("schedules: %s: %s", fn, fmt.Sprintf(format, args...))
 }
 

@@ -324,3 +324,17 @@ func TestValidateNamesField(t *testing.T) {
 		}
 	}
 }
+
+func TestParseErrorShortensLongValues(t *testing.T) {
+	long := strings.Repeat("1", 5000)
+	_, err := Parse("linear(0, 1, 0, " + long + ")")
+	if err == nil {
+		t.Fatal("Parse accepted an end beyond the maximum step")
+	}
+	if len(err.Error()) > 300 {
+		t.Errorf("error of %d bytes repeats the value: %.200s…", len(err.Error()), err)
+	}
+	if !strings.Contains(err.Error(), "…") {
+		t.Errorf("error %q does not mark the cut", err)
+	}
+}

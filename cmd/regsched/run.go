@@ -154,10 +154,10 @@ func applyRunFlags(cmd *cobra.Command, r *experiments.Recipe, f *runFlags) error
 	if fl.Changed("schedule") {
 		s, err := schedules.Parse(f.schedule)
 		if err != nil {
-			return errors.Wrapf(err, "--schedule %q", f.schedule)
+			return errors.Wrapf(err, "--schedule %q", shorten(f.schedule))
 		}
 		if err := schedules.ValidateSparsity(s, 0, r.Steps-1); err != nil {
-			return errors.Wrapf(err, "--schedule %q", f.schedule)
+			return errors.Wrapf(err, "--schedule %q", shorten(f.schedule))
 		}
 		p := r.Pruning
 		p.Schedule, p.Start, p.End, p.Every, p.Power = f.schedule, 0, 0, 0, 0
@@ -520,4 +520,13 @@ func checkOutFolder(out string) error {
 			return nil
 		}
 	}
+}
+
+// shorten cuts s to 80 bytes, marking the cut with "…", so a long flag
+// value is not repeated in full in an error message.
+func shorten(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return strings.ToValidUTF8(s[:80], "") + "…"
 }

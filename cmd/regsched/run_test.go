@@ -607,6 +607,7 @@ func TestSweepShardSettingErrors(t *testing.T) {
 		{nil, []string{"--grid", "name=a,b"}, "name is not a grid key"},
 		{nil, []string{"--grid", "solver.lr=0.1,0.1"}, `has the value "0.1" twice`},
 		{nil, []string{"--out", ""}, "--out is empty"},
+		{nil, []string{"--checkpoint", "-1"}, "--checkpoint (-1) must be 0 (never) or a positive multiple"},
 	}
 	for i, c := range cases {
 		for _, k := range []string{"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "JOB_COMPLETION_INDEX"} {

@@ -68,6 +68,11 @@ stops the sweep at the next training step. Merge the shards with
 			if err != nil {
 				return usageError{err}
 			}
+			if every := points[0].Recipe.EvalEvery; resume.checkpoint < 0 ||
+				resume.checkpoint%every != 0 {
+				return usageError{errors.Errorf("--checkpoint (%d) must be 0 (never) or a "+
+					"positive multiple of the recipe's eval_every (%d)", resume.checkpoint, every)}
+			}
 			shard, err := chooseShard(cmd, shardFlag, shardCount)
 			if err != nil {
 				return usageError{err}
