@@ -41,6 +41,9 @@ boundaries and per-layer gradient norms.`,
 				if info, err := os.Stat(out); err == nil && !info.IsDir() {
 					return usageError{errors.Errorf("--out %s exists and is not a folder", out)}
 				}
+				if err := checkOutFolder(out); err != nil {
+					return usageError{err}
+				}
 			}
 			recs, err := experiments.LoadRecords(args)
 			if err != nil {

@@ -487,6 +487,10 @@ func TestReportMetricsFileAndOut(t *testing.T) {
 	if !strings.Contains(msg, "--out "+file+" exists and is not a folder") {
 		t.Errorf("--out a file: output %q", msg)
 	}
+	msg, code = execute(t, newReportCmd(), metrics, "--out", filepath.Join(file, "report"))
+	if code != 2 || !strings.Contains(msg, "cannot be created: "+file+" is not a folder") {
+		t.Errorf("--out under a file: exit status %d, output %q", code, msg)
+	}
 }
 
 func TestSweepStoppedPointResumes(t *testing.T) {
@@ -653,5 +657,43 @@ func TestInputMessages(t *testing.T) {
 				t.Errorf("case %d: message %q contains %q", i, msg, c.notWant)
 			}
 		}
+	}
+}
+
+func TestRunAfterFailureStartsOver(t *testing.T) {
+	dir := t.TempDir()
+	recipe := writeRecipe(t, dir, "tiny.yaml", tinyRecipe)
+	r, err := experiments.ParseRecipe(recipe, []byte(tinyRecipe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDir := filepath.Join(dir, "runs", "tiny")
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := r.Encode(&text); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{experiments.RecipeFile: text.String(),
+		experiments.MetricsFile: "", experiments.FailedFile: "disk full\n"} {
+		if err := os.WriteFile(filepath.Join(runDir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if msg, code := execute(t, newRunCmd(), recipe, "--out", filepath.Join(dir, "runs")); code != 0 {
+		t.Fatalf("rerun after a failure: exit status %d: %s", code, msg)
+	}
+	if _, err := os.Stat(filepath.Join(runDir, experiments.FailedFile)); !os.IsNotExist(err) {
+		t.Errorf("%s is still there: %v", experiments.FailedFile, err)
+	}
+
+	// Without the marker the folder may belong to a run still going.
+	if err := os.Remove(filepath.Join(runDir, experiments.SummaryFile)); err != nil {
+		t.Fatal(err)
+	}
+	msg, code := execute(t, newRunCmd(), recipe, "--out", filepath.Join(dir, "runs"))
+	if code != 2 || !strings.Contains(msg, "already exists") {
+		t.Errorf("rerun without a failure marker: exit status %d, output %q", code, msg)
 	}
 }
