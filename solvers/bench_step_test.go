@@ -99,11 +99,12 @@ func stepper(b *testing.B, inner gorgonia.Solver, wrap bool) func() {
 // cancels load that drifts over the run, which separate runs of inner and
 // wrapped do not.
 //
-// NOTE: the ratio also depends on where the process's memory lands. On a
-// shared 2-core AMD EPYC (docs/benchmarks.md) the median ratio within one
-// process was steady, but it ranged from 0.8 to 1.9 across processes of
-// the same binary. The median over processes is the figure to read, and
-// it was above the 1.10 aimed for.
+// NOTE: the ratio also depends on the process. On a shared 2-core AMD
+// EPYC (docs/benchmarks.md) one process's ratio was steady. Across
+// processes of the same binary it ranged from 0.65 to 2.6, because the
+// Adam loop of one solver ran up to 2.3 times as slow in some of them.
+// The median over 24 processes of "ratio" was 1.13 (quartiles 0.99 and
+// 1.21), not shown to meet the 1.10 aimed for.
 func BenchmarkStep(b *testing.B) {
 	run := func(b *testing.B, inner gorgonia.Solver, wrap bool) {
 		step := stepper(b, inner, wrap)
