@@ -363,6 +363,12 @@ func (p *param) setScalar(kind dtypeKind, g gorgonia.Value, ok bool, grad func()
 // also applies the prox with threshold η·λ and measures the weights. For
 // any other solver the gradients are zeroed before it runs, and the
 // weights after the proximal step.
+//
+// NOTE: with its gradient zeroed, Adam's float32 first moment of a pruned
+// weight decays by β₁ = 0.9 per step and is subnormal from about 760 to
+// 980 steps after pruning (for |m| between 0.001 and 1), then 0. On an
+// AMD EPYC, an Adam step over 235 200 weights with one moment in 7
+// subnormal took 2 to 4 times as long as with none.
 func (s *Solver) innerStep(model []gorgonia.ValueGrad, eta float64) error {
 	keeps := s.keeps
 	for i := range s.params {
