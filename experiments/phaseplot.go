@@ -29,6 +29,7 @@ var phaseColors = map[string]color.NRGBA{
 // labels first appear.
 func addPhaseBands(p *plot.Plot, phases []Phase, lo, hi float64, legend bool) error {
 	seen := map[string]bool{}
+	lo, hi = clampMagnitude(lo), clampMagnitude(hi)
 	for _, ph := range phases {
 		band, err := plotter.NewPolygon(plotter.XYs{
 			{X: float64(ph.From), Y: lo}, {X: float64(ph.To), Y: lo},

@@ -52,7 +52,8 @@ func fixAxis(a *plot.Axis) {
 	a.Min, a.Max = lo, hi
 }
 
-// clampMagnitude limits v to ±maxPlotMagnitude; NaN becomes 0.
+// clampMagnitude limits v, infinities included, to ±maxPlotMagnitude.
+// NaN becomes 0.
 func clampMagnitude(v float64) float64 {
 	switch {
 	case math.IsNaN(v):
@@ -63,6 +64,17 @@ func clampMagnitude(v float64) float64 {
 		return -maxPlotMagnitude
 	}
 	return v
+}
+
+// clampXYs returns a copy of xy with every coordinate limited to
+// ±maxPlotMagnitude, so that a mean of values near math.MaxFloat64,
+// which overflows to infinity, still draws at the edge of the plot.
+func clampXYs(xy plotter.XYs) plotter.XYs {
+	out := make(plotter.XYs, len(xy))
+	for i, p := range xy {
+		out[i] = plotter.XY{X: clampMagnitude(p.X), Y: clampMagnitude(p.Y)}
+	}
+	return out
 }
 
 // positiveXYs returns the points of xy whose y is above 0, the ones a

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,7 @@ func TestReportExtremeValues(t *testing.T) {
 		{"constant loss", 0.1, []float64{3, 3, 3}},
 		{"huge loss", 0.1, []float64{1e300, 1e-300, 1}},
 		{"one record", 0.1, []float64{1}},
+		{"lambda max float", math.MaxFloat64, []float64{math.MaxFloat64, 1, -math.MaxFloat64}},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -53,6 +55,21 @@ func TestReportExtremeValues(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestReportMeanOverflow(t *testing.T) {
+	// The mean over two seeds of the largest float64 overflows to +Inf.
+	recs := syntheticRun(math.MaxFloat64, []float64{1, 2})
+	second := syntheticRun(math.MaxFloat64, []float64{1, 2})
+	for i := range second {
+		second[i].Seed = 2
+		second[i].GradNorm = math.MaxFloat64
+		recs[i].GradNorm = math.MaxFloat64
+	}
+	recs = append(recs, second...)
+	if err := WriteReport(filepath.Join(t.TempDir(), "report"), recs, ReportOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -75,7 +75,7 @@ func addSeries(p *plot.Plot, ss []series) error {
 		if len(s.xy) == 0 {
 			continue
 		}
-		l, err := plotter.NewLine(s.xy)
+		l, err := plotter.NewLine(clampXYs(s.xy))
 		if err != nil {
 			return errors.Wrapf(err, "experiments: plotting %s", s.label)
 		}
@@ -202,7 +202,7 @@ func plotSchedules(groups []*group, lambdaPath, multPath string, png bool) (bool
 		for i := 0; i < len(decisions); i += every {
 			marks = append(marks, decisions[i])
 		}
-		sc, err := plotter.NewScatter(marks)
+		sc, err := plotter.NewScatter(clampXYs(marks))
 		if err != nil {
 			return false, errors.Wrap(err, "experiments: plotting decisions")
 		}
