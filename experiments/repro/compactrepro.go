@@ -276,6 +276,8 @@ shortened); the run stops with an error otherwise.
 %[8]s
 Measured with testing.Benchmark on this machine (GOMAXPROCS=%[9]d,
 %[10]s, shared with other jobs), the faster of two alternating rounds.
+On a shared machine these ratios change from run to run with the load,
+so repeat the benchmark before relying on one ratio.
 The same code, BenchmarkCompactForward in experiments/repro, reruns it:
 ` + "`go test -run XXX -bench CompactForward ./experiments/repro`" + `.
 
