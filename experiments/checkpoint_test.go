@@ -23,6 +23,21 @@ func readRecordsNoTime(t *testing.T, dir string) []Record {
 	return recs
 }
 
+// referenceRun runs the tiny recipe for 40 steps without interruption
+// into a new temporary folder base and returns the recipe, base and the
+// run's records without wall times.
+func referenceRun(t *testing.T) (*Recipe, string, []Record) {
+	t.Helper()
+	r := tiny(t)
+	r.Steps = 40
+	base := t.TempDir()
+	ref := filepath.Join(base, "ref")
+	if _, err := Run(context.Background(), r, ref, RunOptions{Commit: "abc"}); err != nil {
+		t.Fatal(err)
+	}
+	return r, base, readRecordsNoTime(t, ref)
+}
+
 // interrupted runs r into dir with checkpoints every 10 steps and cancels
 // it when the run named stop reaches step at.
 func interrupted(t *testing.T, r *Recipe, dir, stop string, at int) {
@@ -41,14 +56,7 @@ func interrupted(t *testing.T, r *Recipe, dir, stop string, at int) {
 }
 
 func TestResumeMatchesUninterruptedRun(t *testing.T) {
-	r := tiny(t)
-	r.Steps = 40
-	base := t.TempDir()
-	ref := filepath.Join(base, "ref")
-	if _, err := Run(context.Background(), r, ref, RunOptions{Commit: "abc"}); err != nil {
-		t.Fatal(err)
-	}
-	want := readRecordsNoTime(t, ref)
+	r, base, want := referenceRun(t)
 
 	// Stopped inside the first run, between checkpoints of the second,
 	// and right after a checkpoint.
@@ -232,14 +240,7 @@ func snapshot(t *testing.T, dir, to string) {
 }
 
 func TestResumeAfterKill(t *testing.T) {
-	r := tiny(t)
-	r.Steps = 40
-	base := t.TempDir()
-	ref := filepath.Join(base, "ref")
-	if _, err := Run(context.Background(), r, ref, RunOptions{Commit: "abc"}); err != nil {
-		t.Fatal(err)
-	}
-	want := readRecordsNoTime(t, ref)
+	r, base, want := referenceRun(t)
 
 	// The copy taken at step 25, between the checkpoints at 20 and 30,
 	// holds only what had reached the disk by then.

@@ -60,8 +60,9 @@ OUT/NAME/checkpoints every N steps. After an interruption, the same command
 with --resume continues from the last checkpoints and gives the same
 records as an uninterrupted run when the solver is sgd, momentum, adam or
 adamw. SIGINT (Ctrl-C) or SIGTERM stops training at the next step, with
-metrics.jsonl complete up to there, and prints the command that resumes. The rmsprop solver is Gorgonia's, whose moments no checkpoint can
-hold: a resumed run restarts them from zero, and the command warns.`,
+metrics.jsonl complete up to there, and prints the command that resumes.
+The rmsprop solver is Gorgonia's, whose moments no checkpoint can store,
+so a resumed run restarts them from zero and the command warns.`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd, args, &f)
@@ -103,7 +104,7 @@ func loadRecipe(args []string) (*experiments.Recipe, error) {
 	}
 	r, err := experiments.ParseRecipe(args[0], data)
 	if err != nil && isReproRecipe(data) {
-		return nil, errors.Errorf("%s is a reproduction recipe; run it with regsched repro %s",
+		return nil, errors.Errorf("%s is a reproduction recipe, so run it with regsched repro %s",
 			args[0], args[0])
 	}
 	return r, err
@@ -195,7 +196,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	case f.resume && statErr != nil:
 		return usageError{errors.Errorf("--resume: run folder %s not found", dir)}
 	case !f.resume && statErr == nil && (stateErr != nil || state != experiments.FolderFailed):
-		return usageError{errors.Errorf("run folder %s already exists; pass --name or --out, "+
+		return usageError{errors.Errorf("run folder %s already exists: pass --name or --out, "+
 			"or --resume to continue it", dir)}
 	}
 
@@ -211,7 +212,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 		fmt.Fprintf(out, "pruning schedule: %v\n", s)
 		if s.At(r.Steps-1) < r.Pruning.Sparsity {
 			fmt.Fprintf(out, "note: the schedule reaches sparsity %.4g at the last step (%d), "+
-				"short of pruning.sparsity %.4g; raise --steps or end the ramp earlier\n",
+				"short of pruning.sparsity %.4g, so raise --steps or end the ramp earlier\n",
 				s.At(r.Steps-1), r.Steps-1, r.Pruning.Sparsity)
 		}
 	}
@@ -252,7 +253,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	for _, s := range res.Summaries {
 		for _, c := range s.Checks {
 			if !c.OK() {
-				return errors.Errorf("%s: %s holds %d zeros, want %d", s.Run, c.Layer, c.Zeros, c.Want)
+				return errors.Errorf("%s: %s contains %d zeros, expected %d", s.Run, c.Layer, c.Zeros, c.Want)
 			}
 		}
 	}
@@ -264,7 +265,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 // status 1.
 func stopped(cmd *cobra.Command, args []string, f *runFlags, p *progress) error {
 	errw := cmd.ErrOrStderr()
-	fmt.Fprintf(errw, "\nstopped at step %d of %s; %s holds its evaluations up to there\n",
+	fmt.Fprintf(errw, "\nstopped at step %d of %s. %s contains its evaluations up to there\n",
 		p.step, p.current, p.metrics)
 	last := 0
 	if f.checkpoint > 0 {
@@ -272,7 +273,7 @@ func stopped(cmd *cobra.Command, args []string, f *runFlags, p *progress) error 
 	}
 	switch {
 	case last > 0:
-		fmt.Fprintf(errw, "its last checkpoint is at step %d; resume from there with:\n", last)
+		fmt.Fprintf(errw, "its last checkpoint is at step %d. Resume from there with:\n", last)
 	case f.checkpoint > 0:
 		fmt.Fprintf(errw, "it has no checkpoint yet, so a resume restarts it from step 0 "+
 			"and keeps the finished runs:\n")

@@ -643,7 +643,7 @@ func TestInputMessages(t *testing.T) {
 		want    string // expected substring of the message
 		notWant string // substring the message must not contain, "" for none
 	}{
-		{[]string{repro}, repro + " is a reproduction recipe; run it with regsched repro " + repro, ""},
+		{[]string{repro}, repro + " is a reproduction recipe, so run it with regsched repro " + repro, ""},
 		{[]string{garbage}, garbage + ":2: not valid UTF-8 text", ""},
 		{[]string{types}, `types.yaml:10: seeds: invalid value "a" (want a non-negative integer)`, `"b"`},
 		{[]string{writeRecipe(t, dir, "long.yaml", strings.Replace(tinyRecipe, "every: 5}",
