@@ -1,10 +1,10 @@
 // Package graphs attaches scheduled penalties to an existing Gorgonia
 // graph, builds reference models and checks gradients numerically.
 //
-// A Regularizer owns one scalar coefficient node per penalty. Add
-// registers λ(t)·R(w); Augment returns the loss plus every penalty that
-// acts through the gradient; SetCoefficient writes a new λ into a
-// coefficient node in place, so a compiled machine sees it on its next
+// A Regularizer owns one scalar coefficient node per penalty that acts
+// through the gradient. Add registers λ(t)·R(w), and Augment returns the
+// loss plus every such penalty. SetCoefficient writes a new λ into a
+// coefficient node in place, so a compiled machine reads it on its next
 // run:
 //
 //	reg := graphs.NewRegularizer(g)

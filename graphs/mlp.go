@@ -63,10 +63,10 @@ type MLP struct {
 	// Y is the target, shaped (Batch, Sizes[last]): one-hot rows for
 	// CrossEntropy, values for MeanSquaredError.
 	Y *gorgonia.Node
-	// Weights holds one matrix per layer, shaped (in, out), so a layer
+	// Weights contains one matrix per layer, shaped (in, out), so a layer
 	// computes h·W + b.
 	Weights []*gorgonia.Node
-	// Biases holds one vector per layer, shaped (out); nil with NoBias.
+	// Biases contains one vector per layer, shaped (out), or nil with NoBias.
 	Biases []*gorgonia.Node
 	// Logits is the last layer's output before any softmax, shaped
 	// (Batch, Sizes[last]). Output is the same node.

@@ -23,7 +23,7 @@ const (
 	Auto Mode = iota
 	// Gradient puts coef·R(w) into the loss.
 	Gradient
-	// Proximal leaves the loss alone; the wrapped solver applies the
+	// Proximal leaves the loss alone. The wrapped solver applies the
 	// term's proximal operator with threshold η·λ(t) after each step.
 	Proximal
 )
@@ -41,14 +41,14 @@ func (m Mode) String() string {
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
 
-// Entry is one scheduled penalty as the solver sees it.
+// Entry is one scheduled penalty as the solver uses it.
 type Entry struct {
 	Name     string             // unique; also the coefficient node's name
 	W        *gorgonia.Node     // the penalised weight
 	Term     ops.Term           // R
 	Schedule schedules.Schedule // λ(t); may implement schedules.Adaptive
 	Mode     Mode               // Gradient or Proximal, never Auto
-	Coef     *gorgonia.Node     // scalar input node holding λ(t); nil for Proximal
+	Coef     *gorgonia.Node     // scalar input node containing λ(t); nil for Proximal
 }
 
 // Option configures one entry added with Add.
@@ -67,9 +67,10 @@ func WithName(name string) Option { return func(e *Entry) { e.Name = name } }
 //
 // Register penalties with Add, then call Augment once on the loss. Each
 // Gradient entry owns a scalar coefficient node of its weight's dtype,
-// holding λ(t); SetCoefficient writes a new λ into it in place, so the
-// next forward pass of a compiled machine sees it. Proximal entries have
-// no node: the wrapped solver applies their prox with threshold η·λ(t).
+// containing λ(t). SetCoefficient writes a new λ into it in place, so the
+// next forward pass of a compiled machine reads it. Proximal entries have
+// no node, because the wrapped solver applies their prox with threshold
+// η·λ(t).
 //
 // A Regularizer is not safe for concurrent use.
 type Regularizer struct {
@@ -200,7 +201,7 @@ func (r *Regularizer) nameTaken(name string) bool {
 }
 
 // Augment returns loss + Σ coefᵢ·Rᵢ(wᵢ) over the Gradient entries, or
-// loss itself when there are none. It may be called once; later calls
+// loss itself when there are none. It may be called once, and later calls
 // and Add after it return errors. loss must be a scalar node of the
 // Regularizer's graph with the dtype of every Gradient entry's weight.
 func (r *Regularizer) Augment(loss *gorgonia.Node) (*gorgonia.Node, error) {
@@ -214,7 +215,7 @@ func (r *Regularizer) Augment(loss *gorgonia.Node) (*gorgonia.Node, error) {
 	case loss.Graph() != r.g:
 		return nil, errors.Errorf("graphs: Augment: loss (%v) belongs to another graph", loss.Name())
 	case !loss.IsScalar():
-		return nil, errors.Errorf("graphs: Augment: loss (%v) has shape %v; want a scalar",
+		return nil, errors.Errorf("graphs: Augment: loss (%v) has shape %v, expected a scalar",
 			loss.Name(), loss.Shape())
 	}
 	for _, e := range r.entries {
@@ -242,7 +243,7 @@ func (r *Regularizer) Augment(loss *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 // Entries returns the registered penalties in the order they were added.
-// The slice is shared with r; callers must not modify it.
+// The slice is shared with r, so callers must not modify it.
 func (r *Regularizer) Entries() []Entry { return r.entries }
 
 // Coefficient returns the current λ of entry i, for Gradient and Proximal
@@ -255,7 +256,7 @@ func (r *Regularizer) Coefficient(i int) (float64, error) {
 }
 
 // SetCoefficient writes v into entry i's coefficient node in place, so
-// the next forward pass sees it. It does not allocate. For a Proximal
+// the next forward pass reads it. It does not allocate. For a Proximal
 // entry it only records v, which Coefficient returns. v must be finite
 // and non-negative.
 func (r *Regularizer) SetCoefficient(i int, v float64) error {
@@ -274,7 +275,7 @@ func (r *Regularizer) SetCoefficient(i int, v float64) error {
 		case *gorgonia.F32:
 			*p = gorgonia.F32(v)
 		default:
-			return errors.Errorf("graphs: SetCoefficient: %q holds a %T; want a scalar", e.Name, p)
+			return errors.Errorf("graphs: SetCoefficient: %q is a %T, expected a scalar", e.Name, p)
 		}
 	}
 	r.coefs[i] = v

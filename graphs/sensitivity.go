@@ -181,7 +181,7 @@ func sumSq(x []float64) float64 {
 	return s
 }
 
-// InputGradient is the outcome of MeasureInputGradient.
+// InputGradient contains the norms that MeasureInputGradient returns.
 type InputGradient struct {
 	// Mean and Max are the mean and maximum over the rows r of the input
 	// batch of ‖∂cost/∂x_r‖₂.
@@ -194,8 +194,8 @@ type InputGradient struct {
 // with respect to the input batch x, as the last run of the graph left
 // it. This is the quantity that double backpropagation penalizes. A small
 // input gradient means the cost barely moves under small input
-// perturbations. Feed the Mean to an adaptive policy as a
-// stability signal.
+// perturbations. Feed the Mean to an adaptive policy as a stability
+// signal.
 //
 // x needs a gradient: pass it to gorgonia.Grad together with the
 // parameters, because Gorgonia v0.9.18 differentiates a graph only once
@@ -212,8 +212,8 @@ func MeasureInputGradient(x *gorgonia.Node) (InputGradient, error) {
 		return InputGradient{}, errors.New("graphs: MeasureInputGradient: x is nil")
 	}
 	if x.Dims() < 2 {
-		return InputGradient{}, errors.Errorf("graphs: MeasureInputGradient: x (%v) has shape %v; "+
-			"want a batch axis and at least one more", x.Name(), x.Shape())
+		return InputGradient{}, errors.Errorf("graphs: MeasureInputGradient: x (%v) has shape %v, "+
+			"expected a batch axis and at least one more", x.Name(), x.Shape())
 	}
 
 	var v gorgonia.Value
@@ -233,7 +233,7 @@ func MeasureInputGradient(x *gorgonia.Node) (InputGradient, error) {
 	rows := x.Shape()[0]
 	if rows == 0 || len(d) != x.Shape().TotalSize() {
 		return InputGradient{}, errors.Errorf("graphs: MeasureInputGradient: gradient of %v has "+
-			"%d elements; want %d for shape %v", x.Name(), len(d), x.Shape().TotalSize(), x.Shape())
+			"%d elements, expected %d for shape %v", x.Name(), len(d), x.Shape().TotalSize(), x.Shape())
 	}
 
 	width := len(d) / rows

@@ -6,7 +6,8 @@ import (
 	"github.com/pkg/errors"
 )
 
-// Inner solver state layout: kind, step count, number of parameters, then
+// Inner solver state layout: kind, then for Momentum and Adam the step
+// count, whether second moments are kept, the number of parameters, and
 // per parameter its type and moments.
 const (
 	kindSGD      = "sgd"
@@ -25,7 +26,7 @@ func (s *SGD) MarshalState() ([]byte, error) {
 func (s *SGD) UnmarshalState(data []byte) error {
 	d := &decoder{b: data}
 	if kind := d.str(); d.err != nil || kind != kindSGD {
-		return errors.Errorf("solvers: SGD: state of a %q solver", kind)
+		return errors.Errorf("solvers: SGD: state is from a %q solver, expected %q", kind, kindSGD)
 	}
 	return d.err
 }
@@ -33,7 +34,7 @@ func (s *SGD) UnmarshalState(data []byte) error {
 // MarshalState encodes the velocities.
 func (s *Momentum) MarshalState() ([]byte, error) { return s.state.marshal(kindMomentum), nil }
 
-// UnmarshalState restores the velocities; on error nothing changes.
+// UnmarshalState restores the velocities. On error nothing changes.
 func (s *Momentum) UnmarshalState(data []byte) error {
 	return s.state.unmarshal(kindMomentum, false, data)
 }
@@ -41,7 +42,7 @@ func (s *Momentum) UnmarshalState(data []byte) error {
 // MarshalState encodes the step count and the moments.
 func (s *Adam) MarshalState() ([]byte, error) { return s.state.marshal(kindAdam), nil }
 
-// UnmarshalState restores the step count and the moments; on error
+// UnmarshalState restores the step count and the moments. On error
 // nothing changes.
 func (s *Adam) UnmarshalState(data []byte) error {
 	return s.state.unmarshal(kindAdam, true, data)
@@ -74,13 +75,13 @@ func (st *moments) marshal(kind string) []byte {
 func (st *moments) unmarshal(kind string, two bool, data []byte) error {
 	d := &decoder{b: data}
 	if k := d.str(); d.err == nil && k != kind {
-		return errors.Errorf("solvers: %s: state of a %q solver", kind, k)
+		return errors.Errorf("solvers: %s: state is from a %q solver, expected %q", kind, k, kind)
 	}
 	var next moments
 	next.iter = d.int()
 	next.two = d.bool()
 	if d.err == nil && next.two != two {
-		return errors.Errorf("solvers: %s: state has second moments: %v, want %v",
+		return errors.Errorf("solvers: %s: state has second moments %v, expected %v",
 			kind, next.two, two)
 	}
 	n := d.count(8)

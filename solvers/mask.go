@@ -49,8 +49,9 @@ func taylorScores[T float](dst []float64, w, g []T) {
 	}
 }
 
-// magnitudeScores writes |w| into dst, -Inf where keep rejects the weight
-// and +Inf where w is NaN, as elementScores does for Magnitude.
+// magnitudeScores writes |w| into dst, with -Inf for pruned weights (keep
+// false) and +Inf for NaN weights, as elementScores does for the other
+// criteria.
 func magnitudeScores[T float](dst []float64, w []T, keep []bool) {
 	dst = dst[:len(w)]
 	keep = keep[:len(w)]
@@ -108,7 +109,7 @@ func (s *Solver) updateMasks(t int) (bool, int) {
 }
 
 // elementScores writes the criterion's score of every weight of l into
-// dst, with -Inf for weights already pruned.
+// dst, with -Inf for weights already pruned and +Inf for NaN scores.
 func (s *Solver) elementScores(g *pruneGroup, l *layer, dst []float64) {
 	p := &s.params[l.param]
 	switch g.crit.(type) {
@@ -232,7 +233,7 @@ func protectFloor(l *layer, scores []float64) int {
 	return n
 }
 
-// applyUnits sets the mask of l from the pruned units, zeros newly pruned
+// applyUnits sets the mask of l from the pruned units, zeros the pruned
 // weights and returns the number of mask entries changed.
 func (s *Solver) applyUnits(l *layer, pruned []bool) int {
 	if l.unitOf == nil {
@@ -240,11 +241,7 @@ func (s *Solver) applyUnits(l *layer, pruned []bool) int {
 	}
 	flips, count := 0, 0
 	for i := range l.keep {
-		u := i
-		if l.unitOf != nil {
-			u = int(l.unitOf[i])
-		}
-		keep := !pruned[u]
+		keep := !pruned[l.unitOf[i]]
 		flips += int(boolToUint8(s.setKeep(l, i, keep)))
 		count += int(boolToUint8(!keep))
 	}
@@ -252,8 +249,8 @@ func (s *Solver) applyUnits(l *layer, pruned []bool) int {
 	return flips
 }
 
-// applyElements is applyUnits for a layer whose units are its elements:
-// it sets the mask in one branch-free pass and zeros the pruned weights
+// applyElements is applyUnits for a layer whose units are its elements.
+// It sets the mask in one branch-free pass and zeros the pruned weights
 // in a second.
 func (s *Solver) applyElements(l *layer, pruned []bool) int {
 	keep := l.keep

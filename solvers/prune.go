@@ -27,7 +27,7 @@ type Random struct{}
 // Movement prunes the weights that moved least away from zero: the score
 // of w is Σₜ wₜ·(wₜ₊₁ − wₜ), the weight times its update accumulated over
 // every step since Wrap (movement pruning, Sanh et al. 2020, written with
-// the actual update so that it holds for any inner solver). It costs one
+// the actual update so that it applies to any inner solver). It costs one
 // copy of the weights and one pass per step.
 type Movement struct{}
 
@@ -57,7 +57,7 @@ const (
 	// ERK gives each parameter a density proportional to the
 	// Erdős–Rényi-kernel ratio Σ dims / Π dims (Evci et al. 2020, RigL),
 	// scaled so that the group's total number of pruned units is
-	// round(s·N); parameters that would exceed density 1 stay dense.
+	// round(s·N). Parameters that would exceed density 1 stay dense.
 	ERK
 )
 
@@ -116,16 +116,17 @@ func AllowEmpty() PruneOption {
 	}
 }
 
-// WithPruning prunes w to the sparsity schedule by criterion c: after step
-// t, w holds exactly round(s(t)·n) pruned units (see Structure), rounded
-// half away from zero.
+// WithPruning prunes w to the sparsity schedule by criterion c. After a
+// mask update at step t, w has round(s(t)·n) pruned units (see
+// Structure), rounded half away from zero. NM structures and the Global
+// floor can cap that count, and UpdateEvery sets the update steps.
 func WithPruning(w *gorgonia.Node, c Criterion, sparsity schedules.Schedule,
 	opts ...PruneOption) Option {
 	return WithPruningGroup([]*gorgonia.Node{w}, c, sparsity, opts...)
 }
 
 // WithPruningGroup prunes several parameters to one sparsity schedule,
-// sharing the target as Allocate says. A parameter may belong to one
+// sharing the target as Allocate sets. A parameter may belong to one
 // pruning group only.
 func WithPruningGroup(ws []*gorgonia.Node, c Criterion, sparsity schedules.Schedule,
 	opts ...PruneOption) Option {

@@ -28,7 +28,7 @@ type config struct {
 // WithRegularizer makes the solver advance reg's coefficients and apply
 // its proximal terms. Wrap writes λ(0) into every coefficient node, and
 // each Step writes λ(t+1) after step t, so the forward pass of step t
-// always sees λ(t).
+// always reads λ(t).
 func WithRegularizer(reg *graphs.Regularizer) Option {
 	return func(c *config) error {
 		if reg == nil {
@@ -106,7 +106,7 @@ type Solver struct {
 	metrics Metrics
 
 	// eager is set when a Recorder or an adaptive policy reads the weight
-	// metrics at every step; otherwise Metrics measures them on demand.
+	// metrics at every step. Otherwise Metrics measures them on demand.
 	eager           bool
 	weightsMeasured bool
 
@@ -115,11 +115,11 @@ type Solver struct {
 	adaptive []schedules.Adaptive
 	owners   []string // per adaptive schedule, the names of what it scales
 
-	// Per-step buffers sized by bind, one entry per parameter.
+	// Per-step buffers sized by initMetrics, one entry per parameter.
 	zeros         []int     // weights exactly 0
 	absSum, sqSum []float64 // Σ|w| and Σw²
 	haveStats     []bool    // zeros, absSum and sqSum are measured this step
-	masked        []bool    // the mask holds after the inner and proximal steps
+	masked        []bool    // the mask is still applied after the inner and proximal steps
 	keeps         [][]bool  // masks passed to the inner step; nil where none
 	l1Term        []int     // index of the parameter's L1 prox term, or -1
 	l1Threshold   []float64 // η·λ of that term at this step
@@ -302,7 +302,7 @@ func (s *Solver) InnerCheckpointed() bool {
 
 // Observe feeds a measured signal, such as a validation loss, to the
 // adaptive policies. The value is passed to Update after the next Step
-// together with the signals the solver measures, then forgotten.
+// together with the signals the solver measures, then deleted.
 func (s *Solver) Observe(name string, v float64) {
 	if _, ok := s.signals[name]; !ok {
 		s.observed = append(s.observed, name)

@@ -54,26 +54,26 @@ type param struct {
 
 // Step performs one solver step on model, in this order:
 //
-//  1. check every gradient (finite, weight's shape and type) and the
-//     parameter list (the same entries in the same order as at the first
-//     Step); on any failure return an error and change nothing;
-//  2. zero the gradients of pruned weights;
-//  3. run the inner solver with the learning rate η(t);
-//  4. apply each proximal term's prox with threshold η(t)·λ(t);
-//  5. re-apply the masks, then update or regrow them where the pruning
-//     schedule says so, so that pruned weights are exactly 0;
-//  6. measure the signals (sparsity, norms, penalty values), let the
+//  1. Check every gradient (finite, with the weight's shape and type) and
+//     the parameter list (the same entries in the same order as at the
+//     first Step). On any failure, return an error and change nothing.
+//  2. Zero the gradients of pruned weights.
+//  3. Run the inner solver with the learning rate η(t).
+//  4. Apply each proximal term's prox with threshold η(t)·λ(t).
+//  5. Re-apply the masks, then update or regrow them at the steps the
+//     pruning schedule sets, so that pruned weights are exactly 0.
+//  6. Measure the signals (sparsity, norms, penalty values), let the
 //     adaptive policies move, and write λ(t+1) into the coefficient
-//     nodes for the next forward pass;
-//  7. record the metrics and pass them to the Recorder.
+//     nodes for the next forward pass.
+//  7. Record the metrics and pass them to the Recorder.
 //
-// With an inner solver of this package, 2, the L1 prox of 4 and the
-// masking of 5 run inside its pass over each chunk of weights, with the
-// same result. Scores that need the gradient (Taylor pruning, RigL
-// regrowth) are read between 1 and 2, because Gorgonia's solvers zero the
-// gradient. An error
-// from the inner solver itself is returned as is; the weights it already
-// changed stay changed.
+// With an inner solver of this package, steps 2, 4 (when every proximal
+// term is L1) and 5 (the masking) run inside its pass over each chunk of
+// weights, with the same result. Scores that need the gradient (Taylor
+// pruning, RigL regrowth) are read between steps 1 and 2, because
+// Gorgonia's solvers zero the gradient. An error from the inner solver
+// itself is returned wrapped, and the weights it already changed stay
+// changed.
 func (s *Solver) Step(model []gorgonia.ValueGrad) error {
 	firstBind := !s.bound
 	if firstBind {
@@ -340,8 +340,8 @@ func (s *Solver) checkParam(p *param) error {
 	return nil
 }
 
-// setScalar records a scalar parameter of the given kind whose gradient
-// g has that kind when ok, and whose value grad returns.
+// setScalar records p as a scalar parameter of the given kind. ok reports
+// whether the gradient g has that kind, and grad returns its value.
 func (p *param) setScalar(kind dtypeKind, g gorgonia.Value, ok bool, grad func() float64) error {
 	if !ok {
 		return errors.Errorf("solvers: Step: gradient of %q is a %T, but its weight is a %v "+
@@ -661,7 +661,7 @@ func scalarStats(v gorgonia.Value) (zeros int, abs, sq float64) {
 }
 
 // advancePolicies passes the signals of step t to every adaptive
-// schedule once, then forgets the observed signals.
+// schedule once, then deletes the signals given to Observe.
 func (s *Solver) advancePolicies(t int) {
 	m := &s.metrics
 	m.Decisions = m.Decisions[:0]

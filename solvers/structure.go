@@ -7,7 +7,7 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Structure says what a pruned unit is: a single weight or a group of
+// Structure defines what a pruned unit is: a single weight or a group of
 // weights pruned together. A unit's score is the sum of its weights'
 // scores, and a target s on n units prunes round(s·n) whole units,
 // rounded half away from zero, ties broken by the lower unit index.
@@ -22,11 +22,11 @@ type Structure interface {
 type Unstructured struct{}
 
 // Rows prunes whole rows of a 2-D weight. In Gorgonia's x×W layout a row
-// holds every weight leaving one input.
+// contains every weight leaving one input.
 type Rows struct{}
 
 // Columns prunes whole columns of a 2-D weight. In Gorgonia's x×W layout a
-// column holds every weight entering one output unit.
+// column contains every weight entering one output unit.
 type Columns struct{}
 
 // Filters prunes whole filters of a 4-D convolution weight of shape
