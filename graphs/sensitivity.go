@@ -51,7 +51,7 @@ type SensitivityProbe struct {
 
 // NewSensitivityProbe compiles a forward-only TapeMachine for the part of
 // out's graph that out depends on. out and x must share the graph and
-// their first axes (the batch); x must be a float32 or float64 matrix or
+// their first axes (the batch). x must be a float32 or float64 matrix or
 // higher-rank tensor, and out a tensor of the same dtype.
 func NewSensitivityProbe(out, x *gorgonia.Node, cfg SensitivityConfig) (p *SensitivityProbe, err error) {
 	switch {
@@ -62,13 +62,13 @@ func NewSensitivityProbe(out, x *gorgonia.Node, cfg SensitivityConfig) (p *Sensi
 			"different graphs", out.Name(), x.Name())
 	case x.Dims() < 2 || out.Dims() < 1:
 		return nil, errors.Errorf("graphs: NewSensitivityProbe: x (%v) has shape %v and out (%v) "+
-			"shape %v; want a batch axis first in both", x.Name(), x.Shape(), out.Name(), out.Shape())
+			"shape %v, expected a batch axis first in both", x.Name(), x.Shape(), out.Name(), out.Shape())
 	case x.Shape()[0] != out.Shape()[0]:
 		return nil, errors.Errorf("graphs: NewSensitivityProbe: x (%v) has %d rows but out (%v) "+
 			"has %d", x.Name(), x.Shape()[0], out.Name(), out.Shape()[0])
 	case x.Dtype() != tensor.Float32 && x.Dtype() != tensor.Float64:
-		return nil, errors.Errorf("graphs: NewSensitivityProbe: x (%v) has dtype %v; want float32 "+
-			"or float64", x.Name(), x.Dtype())
+		return nil, errors.Errorf("graphs: NewSensitivityProbe: x (%v) has dtype %v, expected "+
+			"float32 or float64", x.Name(), x.Dtype())
 	}
 	if cfg.Radius == 0 {
 		cfg.Radius = 1e-3

@@ -243,7 +243,7 @@ func TestGlobalPruningKeepsFloor(t *testing.T) {
 	step(s)
 	m := s.Metrics()
 	total := m.Params[0].Zeros + m.Params[1].Zeros
-	// 240 weights at 90% is 216 zeros; the floor keeps one weight in each
+	// 240 weights at 90% is 216 zeros. The floor keeps one weight in each
 	// of the 10 + 4 output columns, which the 24 kept weights allow.
 	if total != 216 {
 		t.Errorf("%d zeros, want 216", total)
@@ -348,7 +348,7 @@ func TestTaylorReadsGradientBeforeStep(t *testing.T) {
 	}
 }
 
-// policy is an adaptive schedule that records the signals it sees.
+// policy is an adaptive schedule that records the signals it receives.
 type policy struct {
 	value float64
 	seen  map[string]float64
@@ -389,7 +389,7 @@ func TestSignalsReachPolicies(t *testing.T) {
 }
 
 func TestStepDoesNotAllocate(t *testing.T) {
-	// Without a Recorder Metrics measures the weights on demand; with one
+	// Without a Recorder, Metrics measures the weights on demand. With one,
 	// Step measures them in its fused passes.
 	for ci, rec := range []Recorder{nil, &keepLast{}} {
 		m := newModel(t, tensor.Float32, 51)

@@ -162,12 +162,14 @@ func TestProxThresholdUsesLearnRateSchedule(t *testing.T) {
 	if _, err := gorgonia.Grad(cost, node); err != nil {
 		t.Fatal(err)
 	}
+
 	vm := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(node))
 	defer vm.Close()
 	s, err := Wrap(NewSGD(), WithRegularizer(reg), WithLearnRateSchedule(etaSchedule{}))
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	wants := [][]float64{{0.8, -1.0, 0, 1.8}, {0.4, -1.0, 0, 1.4}}
 	for step, want := range wants {
 		if err := vm.RunAll(); err != nil {
@@ -184,7 +186,7 @@ func TestProxThresholdUsesLearnRateSchedule(t *testing.T) {
 			}
 		}
 		if eta := s.Metrics().LearnRate; eta != 0.1*float64(step+1) {
-			t.Errorf("step %d: metrics learning rate %v", step, eta)
+			t.Errorf("step %d: metrics learning rate %v, want %v", step, eta, 0.1*float64(step+1))
 		}
 	}
 }
@@ -194,7 +196,7 @@ type etaSchedule struct{}
 func (etaSchedule) At(t int) float64 { return 0.1 * float64(t+1) }
 
 func TestOneShotAndEveryUpdates(t *testing.T) {
-	// steps(0, 5:0.5) prunes once, at step 5; UpdateEvery(4) on a ramp
+	// steps(0, 5:0.5) prunes once, at step 5. UpdateEvery(4) on a ramp
 	// updates at steps 0, 4 and 8 only.
 	w, _, step := matrixModel(t, 4, 5)
 	s, err := Wrap(gorgonia.NewVanillaSolver(gorgonia.WithLearnRate(0)),
@@ -300,6 +302,7 @@ func TestMetricsMatchDefinitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	m.forward(t)
 	var gradSq float64
 	for _, p := range m.params[1:] {
@@ -311,6 +314,7 @@ func TestMetricsMatchDefinitions(t *testing.T) {
 	if err := s.Step(gorgonia.NodesToValueGrads(m.params)); err != nil {
 		t.Fatal(err)
 	}
+
 	got := s.Metrics()
 	var zeros, size int
 	var wsq float64
@@ -335,14 +339,18 @@ func TestMetricsMatchDefinitions(t *testing.T) {
 	if want := float64(zeros) / float64(size); got.Sparsity != want {
 		t.Errorf("Sparsity = %v, want %v", got.Sparsity, want)
 	}
+
 	// The first step prunes after the inner step, so w1's gradient counts
-	// in full; only the other parameters are summed above.
+	// in full. Only the other parameters are summed above.
 	m1 := got.Params[0].GradNorm
 	if want := math.Sqrt(gradSq + m1*m1); math.Abs(got.GradNorm-want) > 1e-9*want {
 		t.Errorf("GradNorm = %v, want %v", got.GradNorm, want)
 	}
-	if !got.MaskUpdated || got.Flips != 24 {
-		t.Errorf("MaskUpdated %v, Flips %d; want true, 24", got.MaskUpdated, got.Flips)
+	if !got.MaskUpdated {
+		t.Error("MaskUpdated = false, want true")
+	}
+	if got.Flips != 24 {
+		t.Errorf("Flips = %d, want 24", got.Flips)
 	}
 }
 
