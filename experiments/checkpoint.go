@@ -17,7 +17,7 @@ import (
 	"github.com/regsched/regsched/solvers"
 )
 
-// CheckpointDir is the folder inside a run folder that holds one
+// CheckpointDir is the folder inside a run folder that contains one
 // checkpoint per variant and seed when RunOptions.CheckpointEvery is set.
 const CheckpointDir = "checkpoints"
 

@@ -10,7 +10,7 @@
 //	r, err := experiments.ParseRecipe("recipe.yaml", data)
 //	// experiments: recipe.yaml:7: unknown key "lr_shedule" in solver
 //
-// Run trains every variant (the dense baseline when the recipe asks for
+// Run trains every variant (the dense baseline when the recipe requests
 // it, then the regularized or pruned model) and every seed, and writes a
 // run folder: recipe.yaml (the recipe as run, so any result can be
 // rerun), metrics.jsonl (one Record per evaluation, carrying the recipe
@@ -27,8 +27,8 @@
 // 90% sparsity.
 //
 // A sweep expands a grid of recipe values (Axis, Expand, PlanSweep) and
-// runs one Shard of it: point k belongs to shard k mod n, so shards run
-// every point exactly once, and ShardFromEnv finds the shard of a Slurm
+// runs one Shard of it: point k belongs to shard k mod n, so each point
+// belongs to exactly one shard, and ShardFromEnv finds the shard of a Slurm
 // array task or a Kubernetes Indexed Job. LoadRecords merges the
 // metrics of runs and shards, and WriteReport writes a Markdown report
 // with SVG plots, among them one per run group with its phases shaded.

@@ -12,7 +12,7 @@ import (
 )
 
 // FailedFile is the marker Run writes into a run folder when training
-// fails part-way (a diverging loss, a full disk). It holds the error.
+// fails part-way (a diverging loss, a full disk). It contains the error.
 // Running the same recipe into such a folder starts it over.
 const FailedFile = "failed.txt"
 
@@ -28,7 +28,7 @@ const (
 )
 
 // InspectRunFolder returns the state of the run folder dir for recipe r.
-// A folder that holds no RecipeFile, or the recipe of another run (a
+// A folder that contains no RecipeFile, or the recipe of another run (a
 // different Recipe.Hash), is an error naming the folder, because
 // reusing it would mix or return results of another recipe.
 func InspectRunFolder(r *Recipe, dir string) (FolderState, error) {

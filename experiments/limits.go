@@ -27,9 +27,9 @@ const (
 	MaxGridPoints = 10_000
 )
 
-// dataShapes holds the input features, classes and rows of each data
+// dataShapes contains the input features, classes and rows of each data
 // set, so a recipe's model size and split are checked before the data
-// are loaded. Rows is 0 for Fashion-MNIST, whose files may hold a subset.
+// are loaded. Rows is 0 for Fashion-MNIST, whose files may contain a subset.
 var dataShapes = map[string]struct{ features, classes, rows int }{
 	"digits":        {64, 10, 1797},
 	"breast_cancer": {30, 2, 569},

@@ -76,7 +76,7 @@ func WriteReport(dir string, records []Record, opts ReportOptions) error {
 // moveReport moves the report files written into the folder tmp to dir.
 // A dir that does not exist yet is replaced by tmp in one rename.
 // Otherwise each file is renamed into dir, the Markdown file last, so
-// dir never holds a Markdown file whose plots are missing.
+// dir never contains a Markdown file whose plots are missing.
 func moveReport(tmp, dir, markdown string) error {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return errors.Wrap(err, "experiments: WriteReport")
@@ -390,7 +390,7 @@ func writeDecisions(b *bytes.Buffer, run []Record) {
 // table cell.
 func escapeCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-// phaseSentence says in words what a phase shows.
+// phaseSentence describes in words what a phase shows.
 func phaseSentence(p Phase) string {
 	var what string
 	switch p.Label {

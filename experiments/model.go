@@ -51,7 +51,7 @@ type variant struct {
 }
 
 // variants lists the runs of one seed in order: the dense baseline
-// first when the recipe asks for it.
+// first when the recipe requests it.
 func (r *Recipe) variants() []variant {
 	main := variant{name: "dense", penalties: r.Penalties, pruning: r.Pruning}
 	switch {
@@ -325,8 +325,8 @@ func (m *model) addPenalty(i int, p PenaltySpec) error {
 		return err
 	}
 	for _, w := range ws {
-		// Each weight gets its own parsed schedule: an adaptive one
-		// holds state that must not be shared.
+		// Each weight gets its own parsed schedule, because an adaptive
+		// one keeps state that must not be shared.
 		s, err := schedules.Parse(p.Schedule)
 		if err != nil {
 			return errors.Wrap(err, "schedule")

@@ -21,9 +21,9 @@ import (
 //go:embed recipes/default.yaml
 var DefaultRecipeYAML []byte
 
-// ReproRecipes holds the recipes of the paper-style reproductions, one
-// file recipes/repro/NAME.yaml per reproduction; package repro parses
-// and runs them. They are embedded here because go:embed reads only
+// ReproRecipes contains the recipes of the paper-style reproductions,
+// one file recipes/repro/NAME.yaml per reproduction, which package repro
+// parses and runs. They are embedded here because go:embed reads only
 // files under the embedding package's folder.
 //
 //go:embed recipes/repro/*.yaml
@@ -298,8 +298,9 @@ func (r *Recipe) Encode(w io.Writer) error {
 func (r *Recipe) Hash() string {
 	var b bytes.Buffer
 	if err := r.Encode(&b); err != nil {
-		// Encoding a Recipe value cannot fail: it holds only strings,
-		// numbers, lists and structs.
+		// Encoding a Recipe into a bytes.Buffer does not fail, because a
+		// Recipe contains only strings, numbers, lists and structs. An
+		// error here is a bug.
 		panic(err)
 	}
 	sum := sha256.Sum256(b.Bytes())

@@ -55,7 +55,7 @@ type Record struct {
 	Decisions []schedules.Decision `json:"decisions,omitzero"` // since the previous evaluation
 }
 
-// LayerRecord holds one parameter's metrics at an evaluation.
+// LayerRecord is one parameter's metrics at an evaluation.
 type LayerRecord struct {
 	Name           string    `json:"name"`
 	Size           int       `json:"size"`
@@ -69,7 +69,7 @@ type LayerRecord struct {
 	Histogram      Histogram `json:"histogram"`
 }
 
-// TermRecord holds one penalty's state at an evaluation.
+// TermRecord is one penalty's state at an evaluation.
 type TermRecord struct {
 	Name       string  `json:"name"`
 	Lambda     float64 `json:"lambda"`     // λ used by the last step; λ(0) at step 0
@@ -77,8 +77,8 @@ type TermRecord struct {
 	Value      float64 `json:"value"`      // R(w) at the evaluation
 }
 
-// Histogram counts |w| of one weight matrix in logarithmic bins: Zeros
-// holds the exact zeros, Counts[i] the values in [Edges[i], Edges[i+1]),
+// Histogram counts |w| of one weight matrix in logarithmic bins. Zeros
+// counts the exact zeros, Counts[i] the values in [Edges[i], Edges[i+1]),
 // Below those under Edges[0] and Above those at or over the last edge.
 type Histogram struct {
 	Zeros  int       `json:"zeros"`

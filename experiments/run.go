@@ -48,7 +48,7 @@ type RunOptions struct {
 	Progress func(Event)
 	// Commit overrides the source revision written into each record.
 	Commit string
-	// Point holds the sweep grid values written into each record.
+	// Point is the sweep grid values written into each record.
 	Point map[string]string
 	// CheckpointEvery, when positive, makes Run write the weights and the
 	// solver state of each variant and seed to CheckpointDir every
@@ -58,14 +58,14 @@ type RunOptions struct {
 	// so that a killed run can resume from its last checkpoint.
 	CheckpointEvery int
 	// Resume continues an interrupted Run in its existing folder, which
-	// must hold the same recipe. Each variant and seed restarts from its
+	// must contain the same recipe. Each variant and seed restarts from its
 	// last checkpoint, or from step 0 without one, and the records after
 	// that checkpoint are dropped from MetricsFile. With a Gorgonia inner
 	// solver the moments restart from zero (see Warn). Wall times count
 	// the resumed part only.
 	Resume bool
 	// Warn, when set, receives warnings that do not stop the run, such as
-	// a checkpoint that cannot hold the inner solver's moments.
+	// a checkpoint that cannot store the inner solver's moments.
 	Warn func(msg string)
 }
 
@@ -98,7 +98,7 @@ type ZeroCheck struct {
 	Zeros  int     `json:"zeros"`
 }
 
-// OK reports whether the matrix holds exactly the wanted zeros.
+// OK reports whether the matrix contains exactly the expected zeros.
 func (c ZeroCheck) OK() bool { return c.Zeros == c.Want }
 
 // Result is what Run returns: one summary per variant and seed, in the
@@ -114,7 +114,7 @@ type Result struct {
 // plots of WriteRunPlots. The data set is loaded and every model is
 // built before dir is created, so a recipe that cannot run writes
 // nothing. An existing folder is an error, so results are never mixed
-// or overwritten, except a folder of the same recipe that holds
+// or overwritten, except a folder of the same recipe that contains
 // FailedFile: it is removed and the run starts over. A failure after dir
 // is written (other than a cancelled ctx) writes FailedFile into it.
 func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (result *Result, err error) {
@@ -258,7 +258,7 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (result *R
 }
 
 // newFolder creates the run folder dir with its RecipeFile. An existing
-// folder is an error, unless it holds a failed run of the same recipe
+// folder is an error, unless it contains a failed run of the same recipe
 // (see FailedFile), which is removed to start over.
 func newFolder(r *Recipe, dir string) error {
 	if _, err := os.Stat(dir); err == nil {
@@ -276,7 +276,7 @@ func newFolder(r *Recipe, dir string) error {
 	return writeRecipe(filepath.Join(dir, RecipeFile), r)
 }
 
-// resumeFolder checks that dir holds r and returns the records written
+// resumeFolder checks that dir contains r and returns the records written
 // so far.
 func resumeFolder(r *Recipe, dir string) ([]Record, error) {
 	path := filepath.Join(dir, RecipeFile)
@@ -339,7 +339,7 @@ func warnUncheckpointed(p *plan, warn func(string)) {
 	for _, t := range p.trainers {
 		if !t.model.solver.InnerCheckpointed() {
 			warn(fmt.Sprintf("inner solver %q keeps its moments in unexported fields, so "+
-				"checkpoints do not hold them: a resumed run restarts them from zero and "+
+				"checkpoints do not store them: a resumed run restarts them from zero and "+
 				"differs from an uninterrupted one; use sgd, momentum, adam or adamw for "+
 				"exact resumes", t.recipe.Solver.Name))
 			return
@@ -349,7 +349,7 @@ func warnUncheckpointed(p *plan, warn func(string)) {
 
 // resumeTrainers loads the checkpoint of each trainer of p, if any, and
 // returns the step each restarts from and the records of old that the
-// checkpoints cover. It rewrites MetricsFile atomically to hold only
+// checkpoints cover. It rewrites MetricsFile atomically to contain only
 // those, dropping the records a stopped run wrote after its last
 // checkpoint.
 func resumeTrainers(p *plan, dir string, old []Record) ([]int, []Record, error) {
@@ -399,7 +399,7 @@ func resumeTrainers(p *plan, dir string, old []Record) ([]int, []Record, error) 
 	return from, kept, nil
 }
 
-// plan holds everything a run needs, built before anything is written.
+// plan is everything a run needs, built before anything is written.
 type plan struct {
 	trainers []*trainer
 }

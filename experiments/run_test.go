@@ -175,7 +175,7 @@ func TestHistogram(t *testing.T) {
 	}
 	// 1e-4 is the first bin's lower edge; |0.5| lies in [10^-0.4, 10^-0.3), bin 36.
 	if h.Counts[0] != 1 || h.Counts[36] != 2 {
-		t.Errorf("bin 0 holds %d and bin 36 holds %d, want 1 and 2", h.Counts[0], h.Counts[36])
+		t.Errorf("bin 0 contains %d and bin 36 contains %d, want 1 and 2", h.Counts[0], h.Counts[36])
 	}
 }
 
@@ -222,7 +222,7 @@ func TestRunVariants(t *testing.T) {
 		}
 		for _, z := range s.Checks {
 			if z.Zeros != c.zeros[z.Layer] || z.Want != c.zeros[z.Layer] {
-				t.Errorf("case %d (%s): %s holds %d zeros, check wants %d, expected %d",
+				t.Errorf("case %d (%s): %s contains %d zeros and its check expects %d, want %d for both",
 					i, c.name, z.Layer, z.Zeros, z.Want, c.zeros[z.Layer])
 			}
 		}
@@ -233,7 +233,7 @@ func TestRunVariants(t *testing.T) {
 			continue
 		}
 		// Accuracy stays below the target 1, so the policy raises m
-		// above its initial 1 and says so in decisions.
+		// above its initial 1 and records that in decisions.
 		recs, err := ReadRecordsFile(filepath.Join(res.Dir, MetricsFile))
 		if err != nil {
 			t.Fatal(err)

@@ -81,9 +81,10 @@ func (p Point) String() string {
 }
 
 // Expand returns the Cartesian product of the axes in a fixed order:
-// the last axis varies fastest. No axes give one empty point. A key or
-// a value of one key given twice, the key "name" and more than
-// MaxGridPoints points are errors.
+// the last axis varies fastest. No axes give one empty point, and an
+// axis without values gives no points. A key or a value of one key
+// given twice, the key "name" and more than MaxGridPoints points are
+// errors.
 func Expand(axes []Axis) ([]Point, error) {
 	seen := make(map[string]bool)
 	for _, a := range axes {
@@ -93,7 +94,7 @@ func Expand(axes []Axis) ([]Point, error) {
 		seen[a.Key] = true
 		if a.Key == "name" {
 			return nil, errors.New("experiments: name is not a grid key, because every point " +
-				"of a sweep shares the sweep's name; use --name to name the sweep folder")
+				"of a sweep shares the sweep's name, so use --name to name the sweep folder")
 		}
 		values := make(map[string]bool)
 		for _, v := range a.Values {
@@ -108,8 +109,8 @@ func Expand(axes []Axis) ([]Point, error) {
 	for _, a := range axes {
 		count *= max(len(a.Values), 1)
 		if count > MaxGridPoints {
-			return nil, errors.Errorf("experiments: the grid has more than %d points, the "+
-				"limit; split the sweep into several", MaxGridPoints)
+			return nil, errors.Errorf("experiments: the grid has more than %d points (the "+
+				"limit), so split the sweep into several", MaxGridPoints)
 		}
 	}
 	points := []Point{nil}
@@ -127,7 +128,7 @@ func Expand(axes []Axis) ([]Point, error) {
 }
 
 // Shard is one slice of a sweep: the points k with k mod Count == Index.
-// Shards 0 … Count−1 together run every point exactly once.
+// Each point k ≥ 0 belongs to exactly one of shards 0 … Count−1.
 type Shard struct {
 	Index, Count int
 }
@@ -142,7 +143,7 @@ func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 func ParseShard(s string) (Shard, error) {
 	i, n, ok := strings.Cut(s, "/")
 	if !ok {
-		return Shard{}, errors.Errorf("experiments: shard %q: want i/n, for example 0/4", s)
+		return Shard{}, errors.Errorf("experiments: shard %q: expected i/n, for example 0/4", s)
 	}
 	index, err1 := strconv.Atoi(strings.TrimSpace(i))
 	count, err2 := strconv.Atoi(strings.TrimSpace(n))
@@ -171,7 +172,7 @@ func newShard(index, count int, what string) (Shard, error) {
 //     (so --array=1-4 gives shards 0 … 3) in steps of
 //     SLURM_ARRAY_TASK_STEP when that is set (so --array=0-6:2 gives
 //     shards 0 … 3). An array given as a list, such as --array=1,4,9, has
-//     no step and gives wrong shards; use --shard for it;
+//     no step and gives wrong shards, so use --shard for it.
 //   - a Kubernetes Indexed Job: JOB_COMPLETION_INDEX, with the count
 //     given by the caller as indexedCount (the job's completions), which
 //     must then be positive.
@@ -218,8 +219,8 @@ func ShardFromEnv(getenv func(string) string, indexedCount int) (s Shard, ok boo
 		}
 		if indexedCount < 1 {
 			return Shard{}, false, errors.Errorf(
-				"experiments: JOB_COMPLETION_INDEX is set (%d) but the shard count is missing; "+
-					"pass the job's completions as the count", index)
+				"experiments: JOB_COMPLETION_INDEX is set (%d) but the shard count is missing, "+
+					"so pass the job's completions as the count", index)
 		}
 		s, err := newShard(index, indexedCount, "Indexed Job")
 		return s, err == nil, err

@@ -37,7 +37,7 @@ func (r *Recipe) Validate() error {
 func (r *Recipe) validate(name string, lines KeyLines) error {
 	e := NewFieldCheck(name, lines)
 	if !ValidName(r.Name) {
-		e.Fail("name", "(%q) must start with a letter or digit and hold only letters, "+
+		e.Fail("name", "(%q) must start with a letter or digit and contain only letters, "+
 			"digits, '.', '_' and '-'", r.Name)
 	}
 	r.validateData(e)

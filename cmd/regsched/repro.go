@@ -31,7 +31,7 @@ a file. --list shows the reproductions.
 
 The reproductions on the digits and the diabetes data read copies built
 into the binary, so they need no files. The Fashion-MNIST ones need
---data (or the recipe's data key): the folder that holds the four
+--data (or the recipe's data key): the folder that contains the four
 Fashion-MNIST IDX files, train-images-idx3-ubyte.gz,
 train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and
 t10k-labels-idx1-ubyte.gz. A relative folder is relative to the working

@@ -29,7 +29,7 @@ const (
 
 func init() { rootCmd.AddCommand(newScheduleCmd()) }
 
-// scheduleOptions holds the flags of the schedule command.
+// scheduleOptions is the flags of the schedule command.
 type scheduleOptions struct {
 	steps    int
 	stepsSet bool

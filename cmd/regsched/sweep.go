@@ -33,18 +33,18 @@ solver.lr, pruning.sparsity or penalties.0.schedule) and runs the points
 of one shard into OUT/NAME/point-KKK (point-000, point-001, …), each a
 run folder.
 
-Point k belongs to shard k mod n, so shards 0 … n-1 together run every
-point exactly once. The shard comes from --shard i/n; without it, from
-SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm array job given
-as a range such as --array=0-3 or 1-7:2, counted from
-SLURM_ARRAY_TASK_MIN in steps of SLURM_ARRAY_TASK_STEP; use --shard for an
-array given as a list), or from JOB_COMPLETION_INDEX with the count in
---shard-count (a Kubernetes Indexed Job); with none of these, every point
-runs. Both job kinds at once are an error. A point whose folder
-already holds summary.json of the same recipe (the same recipe hash) is
-skipped, so a failed shard can be rerun; a folder that holds another
-recipe, because the recipe or the grid changed, is an error. A point
-whose run failed (failed.txt in its folder) starts over.
+Point k belongs to shard k mod n, so each point belongs to exactly one of
+shards 0 … n-1. The shard comes from --shard i/n. Without it, the shard
+comes from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm array
+job given as a range such as --array=0-3 or 1-7:2, counted from
+SLURM_ARRAY_TASK_MIN in steps of SLURM_ARRAY_TASK_STEP), or from
+JOB_COMPLETION_INDEX with the count in --shard-count (a Kubernetes
+Indexed Job). Use --shard for a Slurm array given as a list. With none of
+these, every point runs. Both job kinds at once are an error. A point
+whose folder already contains summary.json of the same recipe (the same
+recipe hash) is skipped, so a failed shard can be rerun. A folder that
+contains another recipe, because the recipe or the grid changed, is an
+error. A point whose run failed (failed.txt in its folder) starts over.
 A point folder without summary.json belongs to a point that stopped
 part-way: --resume continues it, from its checkpoints when the sweep ran
 with --checkpoint and from step 0 otherwise. SIGINT (Ctrl-C) or SIGTERM
@@ -142,7 +142,7 @@ func chooseShard(cmd *cobra.Command, flag string, count int) (experiments.Shard,
 	return experiments.Shard{Index: 0, Count: 1}, nil
 }
 
-// sweepResume holds the checkpoint settings of a sweep.
+// sweepResume is the checkpoint settings of a sweep.
 type sweepResume struct {
 	checkpoint int  // steps between checkpoints, 0 for none
 	resume     bool // continue unfinished point folders

@@ -164,7 +164,7 @@ func TestReadIDXFashion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The 1000-image subset stands in for both files of the pair.
+		// The 1000-image subset replaces both files of the pair.
 		for _, part := range []string{"train", "t10k"} {
 			if err := os.WriteFile(filepath.Join(dir, part+"-"+kind+"-ubyte.gz"), data, 0o644); err != nil {
 				t.Fatal(err)

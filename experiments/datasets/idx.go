@@ -97,7 +97,7 @@ func ReadIDX(name string, images, labels io.Reader, classes int) (*Set, error) {
 	return s, s.validate()
 }
 
-// FashionMNIST reads Fashion-MNIST from dir, which must hold the four
+// FashionMNIST reads Fashion-MNIST from dir, which must contain the four
 // gzip files under their published names (train-images-idx3-ubyte.gz,
 // train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz,
 // t10k-labels-idx1-ubyte.gz). It returns the published 60000/10000
@@ -151,7 +151,7 @@ func maybeGunzip(r io.Reader) (io.Reader, error) {
 
 // readExactly reads n bytes and checks that nothing follows them. It
 // grows its buffer as data arrives, so a header announcing more than the
-// stream holds fails with a clear error instead of a large allocation.
+// stream contains fails with a clear error instead of a large allocation.
 func readExactly(r io.Reader, n int64) ([]byte, error) {
 	var buf bytes.Buffer
 	got, err := io.CopyN(&buf, r, n)

@@ -8,9 +8,9 @@ import (
 )
 
 // Set is a labelled data set held in memory: Rows examples of Features
-// values each, stored row-major in X. For a classification set Y holds
-// the class index (0 … Classes−1) as a float64; for a regression set
-// Classes is 0 and Y holds the target.
+// values each, stored row-major in X. For a classification set Y contains
+// the class index (0 … Classes−1) as a float64. For a regression set
+// Classes is 0 and Y contains the target.
 type Set struct {
 	Name     string
 	X        []float64 // Rows×Features, row-major
