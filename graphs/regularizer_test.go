@@ -142,7 +142,7 @@ func TestRegularizerErrors(t *testing.T) {
 	}
 }
 
-// TestSetCoefficientTapeMachine checks that a compiled TapeMachine sees
+// TestSetCoefficientTapeMachine checks that a compiled TapeMachine reads
 // a new coefficient on its next run, for the value and the gradient, and
 // that SetCoefficient does not allocate.
 func TestSetCoefficientTapeMachine(t *testing.T) {

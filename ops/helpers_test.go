@@ -37,5 +37,5 @@ func floatsOf(v gorgonia.Value) []float64 {
 	case float32:
 		return []float64{float64(d)}
 	}
-	panic(fmt.Sprintf("ops: floatsOf: value %T holds %T; want float32 or float64 data", v, v.Data()))
+	panic(fmt.Sprintf("ops: floatsOf: value %T has %T data, expected float32 or float64", v, v.Data()))
 }

@@ -173,7 +173,7 @@ func (NonNegative) Value(w tensor.Tensor) (float64, error) {
 		func(x []float64) float64 { lo, _ := minMax(x); return indicator(lo >= 0) })
 }
 
-// AddGrad adds nothing; it only checks its arguments.
+// AddGrad adds nothing. It only checks its arguments.
 func (NonNegative) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	return constraintGrad("NonNegative", w, grad, scale)
 }
@@ -214,7 +214,7 @@ func minMax[T float](x []T) (float64, float64) {
 	return float64(slices.Min(x)), float64(slices.Max(x))
 }
 
-// AddGrad adds nothing; it only checks its arguments.
+// AddGrad adds nothing. It only checks its arguments.
 func (b Box) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	return constraintGrad(b.String(), w, grad, scale)
 }
@@ -251,7 +251,7 @@ func (m MaxNorm) Value(w tensor.Tensor) (float64, error) {
 	return indicator(inside), nil
 }
 
-// AddGrad adds nothing; it only checks its arguments.
+// AddGrad adds nothing. It only checks its arguments.
 func (m MaxNorm) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	return constraintGrad(m.String(), w, grad, scale)
 }
@@ -282,7 +282,7 @@ func (b L1Ball) Value(w tensor.Tensor) (float64, error) {
 		func(x []float64) float64 { return indicator(l1Value(x) <= tol) })
 }
 
-// AddGrad adds nothing; it only checks its arguments.
+// AddGrad adds nothing. It only checks its arguments.
 func (b L1Ball) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	return constraintGrad(b.String(), w, grad, scale)
 }

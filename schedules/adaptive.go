@@ -19,7 +19,7 @@ const (
 	DefaultMax  = 1e6 // upper bound of m
 )
 
-// Bounds holds the start value of a multiplier m and the closed interval
+// Bounds contains the start value of a multiplier m and the closed interval
 // it stays in.
 type Bounds struct {
 	Init, Min, Max float64

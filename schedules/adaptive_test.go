@@ -166,7 +166,7 @@ func TestNonFiniteSignalIgnored(t *testing.T) {
 	}
 }
 
-// adaptiveSpecs holds one spec of each adaptive multiplier; each reads
+// adaptiveSpecs contains one spec of each adaptive multiplier. Each reads
 // one of the signals sparsity, loss, norm or val_acc.
 var adaptiveSpecs = []string{
 	"track(poly(0, 1, 0, 50), signal=sparsity, target=linear(0, 0.8, 0, 40), kp=0.5, " +

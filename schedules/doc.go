@@ -8,7 +8,7 @@
 //   - the policy that moves λ: a fixed timetable, feedback from measured
 //     signals, or both (an Adaptive schedule).
 //
-// This package holds the second and third layers, and any schedule works
+// This package contains the second and third layers, and any schedule works
 // with any term. The package Example runs all three on a toy problem: a
 // proximal L1 step, a warm-up timetable, and a controller that steers the
 // strength until half of the weights are zero.
@@ -82,6 +82,6 @@
 // can overflow to ±Inf when Factor times its schedule leaves the float64
 // range. Steps are limited to MaxStep.
 // ValidateSparsity checks a schedule by evaluating it at every step of a
-// range, so its cost grows with the range and it says nothing about steps
+// range, so its cost grows with the range and it does not check steps
 // outside it.
 package schedules

@@ -11,7 +11,7 @@ import (
 // problem, the proximal gradient method for ½‖w − c‖² + λ(t)·‖w‖₁.
 func Example() {
 	// Layer 1, the base term R(w) = ‖w‖₁. It acts through its proximal
-	// step, soft thresholding, which makes exact zeros. Package ops holds
+	// step, soft thresholding, which makes exact zeros. Package ops contains
 	// the real terms.
 	proxL1 := func(w []float64, threshold float64) {
 		for i, v := range w {

@@ -52,7 +52,7 @@ const maxDepth = 64
 //
 // A signal name or mode is a bare word of letters, digits, '_', '.' and
 // '/' that starts with a letter, or a Go quoted string. Wherever a
-// schedule is expected, a bare number v stands for constant(v). The
+// schedule is expected, a bare number v is read as constant(v). The
 // result is validated, and Parse(s.String()) returns a schedule equal to
 // s.
 //

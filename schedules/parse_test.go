@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// roundTripSpecs holds one or more specs for every function Parse accepts.
+// roundTripSpecs contains one or more specs for every function Parse accepts.
 var roundTripSpecs = []string{
 	"constant(0.5)",
 	"constant(-0)",

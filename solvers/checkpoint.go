@@ -60,7 +60,7 @@ func (s *Solver) Save(w io.Writer) error {
 }
 
 // SaveFile writes the checkpoint to path with WriteFileAtomic, so path
-// holds either the old or the new checkpoint after a failure or a crash.
+// contains either the old or the new checkpoint after a failure or a crash.
 func (s *Solver) SaveFile(path string) error {
 	return errors.Wrap(WriteFileAtomic(path, s.Save), "solvers: SaveFile")
 }

@@ -168,7 +168,7 @@ func TestSaveFileReplacesAtomically(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(entries) != 1 {
-		t.Errorf("directory holds %d entries after SaveFile, want 1", len(entries))
+		t.Errorf("directory has %d entries after SaveFile, want 1", len(entries))
 	}
 	_, s2 := resumable(t)
 	if err := s2.LoadFile(path); err != nil {
@@ -218,14 +218,14 @@ func TestFailedWriteKeepsOldFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, old) {
-			t.Errorf("case %d (%s): file holds %d bytes, want the old %d", i, w.name, len(got), len(old))
+			t.Errorf("case %d (%s): file has %d bytes, want the old %d", i, w.name, len(got), len(old))
 		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(entries) != 1 {
-			t.Errorf("case %d (%s): directory holds %d entries, want 1", i, w.name, len(entries))
+			t.Errorf("case %d (%s): directory has %d entries, want 1", i, w.name, len(entries))
 		}
 	}
 }

@@ -29,9 +29,9 @@
 // counter as they were), reads what pruning scores need from the
 // gradient, zeros the gradients of pruned weights, runs the inner solver,
 // applies each proximal term with threshold η(t)·λ(t), re-applies the
-// masks and updates them when the sparsity schedule says so, measures the
-// signals, lets adaptive policies move, writes λ(t+1) into the
-// coefficient nodes, and records the metrics. This package's inner
+// masks and updates them at the steps the sparsity schedule sets,
+// measures the signals, lets adaptive policies move, writes λ(t+1) into
+// the coefficient nodes, and records the metrics. This package's inner
 // solvers zero the gradients and weights of pruned entries inside their
 // own pass, which gives the same bits as the separate passes the wrapper
 // makes around any other solver. Without a Recorder or an adaptive
@@ -58,8 +58,8 @@
 // moments, in a versioned format with a CRC-32 checksum. SaveFile replaces
 // a file atomically. Gorgonia's own solvers keep their moments in
 // unexported fields, so with one of them a resumed run restarts the
-// moments from zero and is not bit-identical to an uninterrupted one;
-// InnerCheckpointed reports which case holds so that a command can warn.
+// moments from zero and is not bit-identical to an uninterrupted one.
+// InnerCheckpointed reports which case applies, so that a command can warn.
 // The model's weights are not part of the checkpoint.
 //
 // # Limitations

@@ -101,7 +101,7 @@ var (
 	_ maskedStepper = (*AdamW)(nil)
 )
 
-// moments holds per-parameter state: first and second moments for Adam,
+// moments is the per-parameter state: first and second moments for Adam,
 // the velocity (in m) for Momentum.
 type moments struct {
 	iter  int

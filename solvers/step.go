@@ -485,14 +485,17 @@ func (s *Solver) finishChunk(i, lo, hi int) {
 	if !s.eager {
 		return
 	}
-	var z int
-	var a, q float64
-	if p.w32 != nil {
-		z, a, q = weightStats32(p.w32[lo:hi])
-	} else {
-		z, a, q = weightStats(p.w64[lo:hi])
-	}
+	z, a, q := p.chunkStats(lo, hi)
 	s.zeros[i], s.absSum[i], s.sqSum[i] = s.zeros[i]+z, s.absSum[i]+a, s.sqSum[i]+q
+}
+
+// chunkStats returns the number of zeros, Σ|w| and Σw² of weights
+// [lo, hi) of p.
+func (p *param) chunkStats(lo, hi int) (zeros int, abs, sq float64) {
+	if p.w32 != nil {
+		return weightStats32(p.w32[lo:hi])
+	}
+	return weightStats(p.w64[lo:hi])
 }
 
 // proxL1WithStats applies the L1 prox with threshold thr and the mask to
@@ -538,13 +541,7 @@ func (s *Solver) passWithStats(i int, update func(lo, hi int)) {
 		if !s.eager {
 			continue
 		}
-		var z int
-		var a, q float64
-		if p.w32 != nil {
-			z, a, q = weightStats32(p.w32[lo:hi])
-		} else {
-			z, a, q = weightStats(p.w64[lo:hi])
-		}
+		z, a, q := p.chunkStats(lo, hi)
 		zeros, abs, sq = zeros+z, abs+a, sq+q
 	}
 	s.zeros[i], s.absSum[i], s.sqSum[i], s.haveStats[i] = zeros, abs, sq, s.eager
