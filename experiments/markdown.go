@@ -21,12 +21,12 @@ const ReportFile = "report.md"
 
 // ReportOptions configures WriteReport. The zero value writes SVG only.
 type ReportOptions struct {
-	// Title heads the report; the default is "regsched report".
+	// Title heads the report. The default is "regsched report".
 	Title string
 	// PNG also writes every plot as PNG beside its SVG.
 	PNG bool
 	// Markdown is the name of the Markdown file inside the report
-	// folder; the default is ReportFile. A folder meant for browsing on
+	// folder. The default is ReportFile. A folder meant for browsing on
 	// a code host can use "README.md".
 	Markdown string
 }

@@ -77,7 +77,7 @@ type model struct {
 	logits gorgonia.Value // read from the graph by each RunAll
 
 	// pruned lists the weight matrices under pruning with their
-	// sparsity schedule; measured lists the matrices whose sparsity
+	// sparsity schedule, and measured lists the matrices whose sparsity
 	// Record.Sparsity reports.
 	pruned    map[string]schedules.Schedule
 	measured  []*gorgonia.Node
@@ -232,7 +232,7 @@ func parseStructure(s string) (solvers.Structure, error) {
 
 // wantZeros returns the zeros a target sparsity s leaves in an in×out
 // weight matrix under a structure: round(s·units) whole units, rounded
-// half away from zero, times the weights per unit; for N:M,
+// half away from zero, times the weights per unit. For N:M it is
 // min(round(s·M), M−N) weights of every run of M along the input axis.
 func wantZeros(st solvers.Structure, in, out int, s float64) int {
 	round := func(units int) int { return int(math.Round(s * float64(units))) }

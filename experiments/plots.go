@@ -68,7 +68,7 @@ func legendMiddleRight(p *plot.Plot) {
 	p.Legend.YOffs = plotHeight / 4
 }
 
-// addSeries draws lines in the palette's colors; dashed lines share the
+// addSeries draws lines in the palette's colors. Dashed lines share the
 // color of the solid line with the same color index.
 func addSeries(p *plot.Plot, ss []series) error {
 	for _, s := range ss {
@@ -126,7 +126,7 @@ func plotSparsityAccuracy(groups []*group, path string, png bool) error {
 	p.Y.Min, p.Y.Max = 0, 1.05
 	legendMiddleRight(p)
 	// Beyond two groups, one legend entry per group color keeps the
-	// legend small; the title names the line style of each quantity.
+	// legend small, and the title names the line style of each quantity.
 	short := len(groups) > 2
 	var ss []series
 	for i, g := range groups {

@@ -34,7 +34,7 @@ var ReproRecipes embed.FS
 // YAML keys are the snake_case names in the field tags. Every run of a
 // recipe records its Hash, so a result can be traced to the exact recipe.
 type Recipe struct {
-	// Name names the run folder; letters, digits, '-', '_' and '.'.
+	// Name is the run folder's name: letters, digits, '-', '_' and '.'.
 	Name string `yaml:"name"`
 	// Data chooses the data set and its split.
 	Data Data `yaml:"data"`
@@ -42,7 +42,7 @@ type Recipe struct {
 	Model Model `yaml:"model"`
 	// Solver chooses the inner solver and the learning rate.
 	Solver SolverSpec `yaml:"solver"`
-	// Penalties are the scheduled penalty terms; empty means none.
+	// Penalties are the scheduled penalty terms. Empty means none.
 	Penalties []PenaltySpec `yaml:"penalties,omitempty"`
 	// Pruning, when set, prunes weights to a sparsity schedule.
 	Pruning *PruningSpec `yaml:"pruning,omitempty"`
@@ -57,7 +57,7 @@ type Recipe struct {
 	// evaluated before its first step and after its last.
 	EvalEvery int `yaml:"eval_every"`
 	// Seeds are the seeds of the weight initialisation and the batch
-	// order; each seed is a separate run, and reports show the mean and
+	// order. Each seed is a separate run, and reports show the mean and
 	// spread over seeds.
 	Seeds []uint64 `yaml:"seeds,flow"`
 }
@@ -66,8 +66,8 @@ type Recipe struct {
 type Data struct {
 	// Set is one of "digits", "breast_cancer" or "fashion_mnist".
 	Set string `yaml:"set"`
-	// Path is the folder holding the Fashion-MNIST IDX files; the other
-	// sets are built in and take no path.
+	// Path is the folder containing the Fashion-MNIST IDX files. The
+	// other sets are built in and take no path.
 	Path string `yaml:"path,omitempty"`
 	// TestFraction is the share of examples held out for testing, in
 	// (0, 1). Fashion-MNIST has a published split and ignores it.
@@ -90,7 +90,7 @@ type SolverSpec struct {
 	// LR is the learning rate η.
 	LR float64 `yaml:"lr"`
 	// LRSchedule, when set, is a schedule spec for η(t) (for example
-	// "cosine(0.01, 0.001, 0, 3000)"); it replaces LR.
+	// "cosine(0.01, 0.001, 0, 3000)"), which replaces LR.
 	LRSchedule string `yaml:"lr_schedule,omitempty"`
 	// Momentum is the momentum of "momentum" (default 0.9).
 	Momentum float64 `yaml:"momentum,omitempty"`
@@ -120,7 +120,7 @@ type PenaltySpec struct {
 	// a weight matrix (every weight leaving one input) a group, 0 each
 	// column (every weight entering one unit).
 	Axis int `yaml:"axis,omitempty"`
-	// Eps is log_sum's scale in Σ log(1 + |w|/Eps); it must be positive.
+	// Eps is log_sum's scale in Σ log(1 + |w|/Eps). It must be positive.
 	Eps float64 `yaml:"eps,omitempty"`
 	// Schedule is λ(t) in the schedule spec form, for example
 	// "linear(0, 1e-4, 0, 1000)".
@@ -138,7 +138,7 @@ type PruningSpec struct {
 	// Criterion is "magnitude" (the default), "random", "movement" or
 	// "taylor".
 	Criterion string `yaml:"criterion,omitempty"`
-	// Structure is what one pruned unit is: "unstructured" (the
+	// Structure is the unit that is pruned as a whole: "unstructured" (the
 	// default), "rows", "columns", "blocks:RxC" (for example
 	// "blocks:4x4") or "N:M" (keep N of every M weights along the input
 	// axis, for example "2:4").
@@ -150,8 +150,9 @@ type PruningSpec struct {
 	// [0, 1). With Schedule set it must equal the schedule's final value.
 	Sparsity float64 `yaml:"sparsity,omitempty"`
 	// Start and End are the steps where the sparsity ramp starts and
-	// ends; Every is the number of steps between mask updates (default
-	// 1); Power is the ramp's exponent (default 3, the cubic schedule).
+	// ends. Every is the number of steps between mask updates (default
+	// 1), and Power is the ramp's exponent (default 3, the cubic
+	// schedule).
 	Start int     `yaml:"start,omitempty"`
 	End   int     `yaml:"end,omitempty"`
 	Every int     `yaml:"every,omitempty"`

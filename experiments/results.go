@@ -39,7 +39,7 @@ type Record struct {
 
 	// Sparsity is the share of exact zeros over the pruned (or
 	// penalised) weight matrices, or over all weight matrices when none
-	// is; TargetSparsity is the pruning schedule's value over the same
+	// is. TargetSparsity is the pruning schedule's value over the same
 	// weights (0 without pruning).
 	Sparsity       float64 `json:"sparsity"`
 	TargetSparsity float64 `json:"target_sparsity"`
@@ -178,8 +178,8 @@ func ReadRecordsFile(path string) ([]Record, error) {
 // Commit returns the source revision the binary was built from: the
 // vcs.revision build setting (with "+dirty" when vcs.modified is true),
 // else `git rev-parse HEAD` in the working directory (with "+dirty" when
-// `git status` lists changed tracked files), else "". It never fails: an
-// unknown revision is "".
+// `git status` lists changed tracked files), else "". It returns no error,
+// so an unknown revision is "".
 //
 // NOTE: the git fallback reads the repository of the working directory,
 // which is the source only when the command runs inside its checkout,

@@ -364,6 +364,7 @@ func resumeTrainers(p *plan, dir string, old []Record) ([]int, []Record, error) 
 		from[i] = step
 		steps[fmt.Sprintf("%s/%s/seed%d", t.recipe.Name, t.variant.name, t.seed)] = step
 	}
+
 	var kept []Record
 	last := map[string]int{} // run name → step of its last kept record
 	for _, rec := range old {
@@ -374,13 +375,15 @@ func resumeTrainers(p *plan, dir string, old []Record) ([]int, []Record, error) 
 		kept = append(kept, rec)
 		last[rec.Run] = rec.Step
 	}
+
 	for run, step := range steps {
 		if step > 0 && last[run] != step {
 			return nil, nil, errors.Errorf("experiments: resume: %s has no record of %s at "+
-				"step %d, where its checkpoint is; delete the checkpoint to restart that run",
+				"step %d, where its checkpoint is, so delete the checkpoint to restart that run",
 				metrics, run, step)
 		}
 	}
+
 	if _, err := os.Stat(metrics); errors.Is(err, fs.ErrNotExist) && len(kept) == 0 {
 		return from, nil, nil // Run creates the file when it writes the first record
 	}

@@ -231,7 +231,7 @@ func ShardFromEnv(getenv func(string) string, indexedCount int) (s Shard, ok boo
 // ApplyPoint sets every key of p in the YAML recipe source and parses the
 // result with ParseRecipe, so a grid value is validated exactly as if it
 // had been written in the file. A key whose parent sections are missing
-// gets them; a list index must exist.
+// gets them, but a list index must exist.
 func ApplyPoint(name string, source []byte, p Point) (*Recipe, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(source, &root); err != nil {

@@ -311,7 +311,7 @@ const maxCheckedSteps = 2_000_000
 //
 // NOTE: a longer span is checked at maxCheckedSteps evenly spaced steps
 // and its ends, so a value that leaves its range only between them passes
-// here; the solver still rejects it at the step where it occurs.
+// here. The solver still rejects it at the step where it occurs.
 func forCheckedSteps(n int, s schedules.Schedule, check func(t int) bool) {
 	if n < 1 || n > maxSteps {
 		return

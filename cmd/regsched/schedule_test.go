@@ -186,9 +186,9 @@ func TestScheduleDefaultSteps(t *testing.T) {
 }
 
 // TestSchedulePlotStaircase reads the SVG path that --plot draws for a
-// staircase and checks the drawn line: one point per step from 0 to
-// 1155, rises exactly at the change points, and a last level of 0.9 from
-// step 1050 on, read against the y-axis tick labels.
+// staircase and checks the drawn line. The line must have one point per
+// step from 0 to 1155, rise exactly at the change points, and stay at 0.9
+// from step 1050 on, read against the y-axis tick labels.
 func TestSchedulePlotStaircase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.svg")
 	if _, err := runScheduleCmd("every(100, poly(0, 0.9, 0, 1050))", "--plot", path); err != nil {
