@@ -146,7 +146,7 @@ func checkGradientArgs(cost *gorgonia.Node, wrt gorgonia.Nodes) error {
 		return errors.New("graphs: CheckGradient: cost is nil")
 	}
 	if !cost.IsScalar() {
-		return errors.Errorf("graphs: CheckGradient: cost (%v) has shape %v; want a scalar",
+		return errors.Errorf("graphs: CheckGradient: cost (%v) has shape %v, expected a scalar",
 			cost.Name(), cost.Shape())
 	}
 	if len(wrt) == 0 {
@@ -298,7 +298,7 @@ func floatData(v gorgonia.Value) ([]float64, error) {
 	}
 	t, ok := v.(tensor.Tensor)
 	if !ok || t == nil {
-		return nil, errors.Errorf("value is a %T; want a float32 or float64 tensor", v)
+		return nil, errors.Errorf("value is a %T, expected a float32 or float64 tensor", v)
 	}
 	switch d := t.Data().(type) {
 	case []float64:
@@ -310,7 +310,7 @@ func floatData(v gorgonia.Value) ([]float64, error) {
 		}
 		return out, nil
 	}
-	return nil, errors.Errorf("value has dtype %v and shape %v; want a float32 or float64 tensor",
+	return nil, errors.Errorf("value has dtype %v and shape %v, expected a float32 or float64 tensor",
 		t.Dtype(), t.Shape())
 }
 
@@ -322,5 +322,5 @@ func scalarFloat(v gorgonia.Value) (float64, error) {
 	case *gorgonia.F32:
 		return float64(*x), nil
 	}
-	return 0, errors.Errorf("graphs: CheckGradient: cost value is a %T; want a float scalar", v)
+	return 0, errors.Errorf("graphs: CheckGradient: cost value is a %T, expected a float scalar", v)
 }

@@ -136,10 +136,10 @@ func (r *Regularizer) checkAdd(w *gorgonia.Node, t ops.Term, s schedules.Schedul
 	case w.Graph() != r.g:
 		return errors.Errorf("graphs: Add: w (%v) belongs to another graph", w.Name())
 	case w.IsScalar():
-		return errors.Errorf("graphs: Add: w (%v) is a scalar; want a tensor", w.Name())
+		return errors.Errorf("graphs: Add: w (%v) is a scalar, expected a tensor", w.Name())
 	}
 	if dt := w.Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
-		return errors.Errorf("graphs: Add: w (%v) has dtype %v; want float32 or float64",
+		return errors.Errorf("graphs: Add: w (%v) has dtype %v, expected float32 or float64",
 			w.Name(), dt)
 	}
 	key := termKey(t)

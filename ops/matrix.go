@@ -75,7 +75,7 @@ func matrixOf(term string, w tensor.Tensor) (*mat.Dense, any, error) {
 	}
 	s := w.Shape()
 	if len(s) < 2 {
-		return nil, nil, errors.Errorf("ops: %s: w has shape %v; want at least 2 axes", term, s)
+		return nil, nil, errors.Errorf("ops: %s: w has shape %v, expected at least 2 axes", term, s)
 	}
 	rows := s[0]
 	cols := s.TotalSize() / rows

@@ -50,19 +50,19 @@ func checkPenaltyArgs(w, coef *gorgonia.Node, t Term) error {
 		return errors.Errorf("ops: Penalty: %v: w (%v) and coef (%v) are in different graphs",
 			termName(t), w.Name(), coef.Name())
 	case w.IsScalar():
-		return errors.Errorf("ops: Penalty: %v: w (%v) is a scalar; want a tensor",
+		return errors.Errorf("ops: Penalty: %v: w (%v) is a scalar, expected a tensor",
 			termName(t), w.Name())
 	case !coef.IsScalar():
-		return errors.Errorf("ops: Penalty: %v: coef (%v) has shape %v; want a scalar",
+		return errors.Errorf("ops: Penalty: %v: coef (%v) has shape %v, expected a scalar",
 			termName(t), coef.Name(), coef.Shape())
 	}
 	dt := w.Dtype()
 	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return errors.Errorf("ops: Penalty: %v: w (%v) has dtype %v; want float32 or float64",
+		return errors.Errorf("ops: Penalty: %v: w (%v) has dtype %v, expected float32 or float64",
 			termName(t), w.Name(), dt)
 	}
 	if coef.Dtype() != dt {
-		return errors.Errorf("ops: Penalty: %v: coef (%v) has dtype %v; want w's dtype %v",
+		return errors.Errorf("ops: Penalty: %v: coef (%v) has dtype %v, expected w's dtype %v",
 			termName(t), coef.Name(), coef.Dtype(), dt)
 	}
 	return nil
@@ -139,11 +139,11 @@ func (op *penaltyOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgonia.V
 // value returns coef·R(w).
 func (op *penaltyOp) value(inputs []gorgonia.Value) (float64, error) {
 	if len(inputs) != 2 {
-		return 0, errors.Errorf("ops: %v: got %d inputs; want 2 (w, coef)", op, len(inputs))
+		return 0, errors.Errorf("ops: %v: got %d inputs, expected 2 (w, coef)", op, len(inputs))
 	}
 	w, ok := inputs[0].(tensor.Tensor)
 	if !ok {
-		return 0, errors.Errorf("ops: %v: w is a %T; want a tensor", op, inputs[0])
+		return 0, errors.Errorf("ops: %v: w is a %T, expected a tensor", op, inputs[0])
 	}
 	c, err := scalarOf(op, "coef", inputs[1])
 	if err != nil {
@@ -177,7 +177,7 @@ func (op *penaltyOp) DiffWRT(inputs int) []bool { return []bool{true, true} }
 // place.
 func (op *penaltyOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 2 {
-		return nil, errors.Errorf("ops: %v: SymDiff: got %d inputs; want 2", op, len(inputs))
+		return nil, errors.Errorf("ops: %v: SymDiff: got %d inputs, expected 2", op, len(inputs))
 	}
 	w, coef := inputs[0], inputs[1]
 	dw, err := gorgonia.ApplyOp(&penaltyGradOp{*op}, w, coef, grad)
@@ -196,7 +196,7 @@ func (op *penaltyOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node)
 // gradient value (a constant) is skipped.
 func (op *penaltyOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, output *gorgonia.Node) error {
 	if len(inputs) != 2 {
-		return errors.Errorf("ops: %v: DoDiff: got %d inputs; want 2", op, len(inputs))
+		return errors.Errorf("ops: %v: DoDiff: got %d inputs, expected 2", op, len(inputs))
 	}
 	w, coef := inputs[0], inputs[1]
 	gv, err := output.Grad()
@@ -213,13 +213,13 @@ func (op *penaltyOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes
 	}
 	wv, ok := w.Value().(tensor.Tensor)
 	if !ok {
-		return errors.Errorf("ops: %v: DoDiff: w is a %T; want a tensor", op, w.Value())
+		return errors.Errorf("ops: %v: DoDiff: w is a %T, expected a tensor", op, w.Value())
 	}
 
 	if wg, err := w.Grad(); err == nil {
 		wgt, ok := wg.(tensor.Tensor)
 		if !ok {
-			return errors.Errorf("ops: %v: DoDiff: w's gradient is a %T; want a tensor", op, wg)
+			return errors.Errorf("ops: %v: DoDiff: w's gradient is a %T, expected a tensor", op, wg)
 		}
 		if err := op.term.AddGrad(wv, wgt, g*c); err != nil {
 			return errors.Wrapf(err, "ops: %v: DoDiff", op)
@@ -240,7 +240,7 @@ func (op *penaltyOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes
 	case *gorgonia.F32:
 		*p += gorgonia.F32(g * r)
 	default:
-		return errors.Errorf("ops: %v: DoDiff: coef's gradient is a %T; want a scalar", op, cg)
+		return errors.Errorf("ops: %v: DoDiff: coef's gradient is a %T, expected a scalar", op, cg)
 	}
 	return nil
 }
@@ -267,11 +267,11 @@ func (op *penaltyGradOp) InferShape(inputs ...gorgonia.DimSizer) (tensor.Shape, 
 
 func (op *penaltyGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 3 {
-		return nil, errors.Errorf("ops: %v: got %d inputs; want 3 (w, coef, grad)", op, len(inputs))
+		return nil, errors.Errorf("ops: %v: got %d inputs, expected 3 (w, coef, grad)", op, len(inputs))
 	}
 	w, ok := inputs[0].(tensor.Tensor)
 	if !ok {
-		return nil, errors.Errorf("ops: %v: w is a %T; want a tensor", op, inputs[0])
+		return nil, errors.Errorf("ops: %v: w is a %T, expected a tensor", op, inputs[0])
 	}
 	// A new tensor starts at zero, so the gradient is added without
 	// clearing it first.
@@ -289,15 +289,15 @@ func (op *penaltyGradOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgon
 func (op *penaltyGradOp) writeGrad(prealloc gorgonia.Value, zero bool,
 	inputs []gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 3 {
-		return nil, errors.Errorf("ops: %v: got %d inputs; want 3 (w, coef, grad)", op, len(inputs))
+		return nil, errors.Errorf("ops: %v: got %d inputs, expected 3 (w, coef, grad)", op, len(inputs))
 	}
 	w, ok := inputs[0].(tensor.Tensor)
 	if !ok {
-		return nil, errors.Errorf("ops: %v: w is a %T; want a tensor", op, inputs[0])
+		return nil, errors.Errorf("ops: %v: w is a %T, expected a tensor", op, inputs[0])
 	}
 	out, ok := prealloc.(tensor.Tensor)
 	if !ok {
-		return nil, errors.Errorf("ops: %v: preallocated value is a %T; want a tensor", op, prealloc)
+		return nil, errors.Errorf("ops: %v: preallocated value is a %T, expected a tensor", op, prealloc)
 	}
 	c, err := scalarOf(op, "coef", inputs[1])
 	if err != nil {
@@ -361,6 +361,6 @@ func scalarOf(op fmt.Stringer, arg string, v gorgonia.Value) (float64, error) {
 	case nil:
 		return 0, errors.Errorf("ops: %v: %s has no value", op, arg)
 	}
-	return 0, errors.Errorf("ops: %v: %s is a %T with dtype %v; want a float32 or float64 scalar",
+	return 0, errors.Errorf("ops: %v: %s is a %T with dtype %v, expected a float32 or float64 scalar",
 		op, arg, v, v.Dtype())
 }

@@ -36,10 +36,10 @@ func backing(term, arg string, w tensor.Tensor) (any, error) {
 	}
 	d, ok := w.(*tensor.Dense)
 	if !ok {
-		return nil, errors.Errorf("ops: %s: %s is a %T; want *tensor.Dense", term, arg, w)
+		return nil, errors.Errorf("ops: %s: %s is a %T, expected *tensor.Dense", term, arg, w)
 	}
 	if d.IsScalar() {
-		return nil, errors.Errorf("ops: %s: %s has scalar shape %v; want at least one axis",
+		return nil, errors.Errorf("ops: %s: %s has scalar shape %v, expected at least one axis",
 			term, arg, d.Shape())
 	}
 	if d.IsMaterializable() {
@@ -50,7 +50,7 @@ func backing(term, arg string, w tensor.Tensor) (any, error) {
 	case tensor.Float32, tensor.Float64:
 		return d.Data(), nil
 	}
-	return nil, errors.Errorf("ops: %s: %s has dtype %v; want float32 or float64",
+	return nil, errors.Errorf("ops: %s: %s has dtype %v, expected float32 or float64",
 		term, arg, d.Dtype())
 }
 
@@ -66,11 +66,11 @@ func pair(term string, w, grad tensor.Tensor) (any, any, error) {
 		return nil, nil, err
 	}
 	if !w.Shape().Eq(grad.Shape()) {
-		return nil, nil, errors.Errorf("ops: %s: grad has shape %v; want w's shape %v",
+		return nil, nil, errors.Errorf("ops: %s: grad has shape %v, expected w's shape %v",
 			term, grad.Shape(), w.Shape())
 	}
 	if w.Dtype() != grad.Dtype() {
-		return nil, nil, errors.Errorf("ops: %s: grad has dtype %v; want w's dtype %v",
+		return nil, nil, errors.Errorf("ops: %s: grad has dtype %v, expected w's dtype %v",
 			term, grad.Dtype(), w.Dtype())
 	}
 	return wd, gd, nil

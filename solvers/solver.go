@@ -187,8 +187,8 @@ func Wrap(inner gorgonia.Solver, opts ...Option) (*Solver, error) {
 	s.eager = s.recorder != nil || len(s.adaptive) > 0
 	if s.etaSet {
 		if !canSetLearnRate(inner) {
-			return nil, errors.Errorf("solvers: Wrap: cannot set the learning rate of %T; "+
-				"use a Gorgonia solver or one with a SetLearnRate(float64) method", inner)
+			return nil, errors.Errorf("solvers: Wrap: cannot set the learning rate of %T. "+
+				"Use a Gorgonia solver or one with a SetLearnRate(float64) method", inner)
 		}
 		if s.etaSched == nil {
 			setLearnRate(inner, s.eta)

@@ -227,14 +227,14 @@ func sameParam(a, b gorgonia.ValueGrad) bool {
 func (s *Solver) check(model []gorgonia.ValueGrad) error {
 	if len(model) != len(s.params) {
 		return errors.Errorf("solvers: Step: the parameter list has %d entries, but the "+
-			"first Step had %d; the list must not change", len(model), len(s.params))
+			"first Step had %d, and the list must not change", len(model), len(s.params))
 	}
 	s.dtype = noType
 	for i, vg := range model {
 		p := &s.params[i]
 		if !sameParam(vg, p.vg) {
 			return errors.Errorf("solvers: Step: entry %d of the parameter list is not %q "+
-				"as at the first Step; the list must not change", i, p.name)
+				"as at the first Step, and the list must not change", i, p.name)
 		}
 		if err := s.checkParam(p); err != nil {
 			return err
@@ -269,7 +269,7 @@ func (s *Solver) checkParam(p *param) error {
 		}
 		if wv.Dtype() != gv.Dtype() {
 			return errors.Errorf("solvers: Step: gradient of %q is %v, but its weight is "+
-				"%v; mixed float types are not supported", p.name, gv.Dtype(), wv.Dtype())
+				"%v, and mixed float types are not supported", p.name, gv.Dtype(), wv.Dtype())
 		}
 		if !wv.IsNativelyAccessible() || !gv.IsNativelyAccessible() {
 			return errors.Errorf("solvers: Step: %q is not in Go memory", p.name)
@@ -280,7 +280,7 @@ func (s *Solver) checkParam(p *param) error {
 			p.shape = wv.Shape().Clone()
 		} else if !wv.Shape().Eq(p.shape) {
 			return errors.Errorf("solvers: Step: %q has shape %v, but it had shape %v at "+
-				"the first Step; the weights must not change shape", p.name, wv.Shape(), p.shape)
+				"the first Step, and the weights must not change shape", p.name, wv.Shape(), p.shape)
 		}
 		p.dense, p.scalar, p.size = wv, false, wv.Shape().TotalSize()
 		p.w32, p.g32, p.w64, p.g64 = nil, nil, nil, nil
@@ -290,7 +290,7 @@ func (s *Solver) checkParam(p *param) error {
 		case tensor.Float64:
 			kind, p.w64, p.g64 = f64, wv.Float64s(), gv.Float64s()
 		default:
-			return errors.Errorf("solvers: Step: %q is %v; only float32 and float64 are "+
+			return errors.Errorf("solvers: Step: %q is %v, but only float32 and float64 are "+
 				"supported", p.name, wv.Dtype())
 		}
 		if p.layer != nil && !wv.Shape().Eq(p.layer.shape) {
@@ -310,14 +310,14 @@ func (s *Solver) checkParam(p *param) error {
 			return err
 		}
 	default:
-		return errors.Errorf("solvers: Step: weight of %q is a %T; only *tensor.Dense, "+
+		return errors.Errorf("solvers: Step: weight of %q is a %T, but only *tensor.Dense, "+
 			"*gorgonia.F32 and *gorgonia.F64 are supported", p.name, w)
 	}
 	if s.dtype == noType {
 		s.dtype = kind
 	} else if s.dtype != kind {
-		return errors.Errorf("solvers: Step: %q is %v, but earlier parameters are %v; "+
-			"mixed float types are not supported", p.name, kind, s.dtype)
+		return errors.Errorf("solvers: Step: %q is %v, but earlier parameters are %v, "+
+			"and mixed float types are not supported", p.name, kind, s.dtype)
 	}
 	if p.scalar {
 		return nil
