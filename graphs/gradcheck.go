@@ -65,7 +65,7 @@ func WithFloor(f float64) CheckOption { return func(c *checkConfig) { c.floor = 
 
 // WithSample checks at most n elements of each node, chosen uniformly
 // without replacement by a math/rand source seeded with seed. The default
-// checks every element; sampling keeps large layers affordable.
+// checks every element, and sampling keeps large layers affordable.
 func WithSample(n int, seed int64) CheckOption {
 	return func(c *checkConfig) { c.maxElems, c.seed = n, seed }
 }
@@ -78,7 +78,7 @@ func WithSample(n int, seed int64) CheckOption {
 //	|analytic − numeric| / max(floor, |analytic|, |numeric|),
 //
 // relative for large gradients and absolute below the floor. The report
-// names the worst element; a mismatch is Report.OK == false, not an
+// names the worst element. A mismatch is Report.OK == false, not an
 // error.
 //
 // When the nodes of wrt have no gradient nodes yet, CheckGradient calls

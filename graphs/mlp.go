@@ -39,14 +39,14 @@ type MLPConfig struct {
 	// hidden width the model is linear. LeNet-300-100 is
 	// {784, 300, 100, 10}.
 	Sizes []int
-	// Dtype is tensor.Float32 or tensor.Float64; the zero value selects
+	// Dtype is tensor.Float32 or tensor.Float64, and the zero value selects
 	// tensor.Float64.
 	Dtype tensor.Dtype
-	// Batch is the number of rows of X and Y; it must be positive.
+	// Batch is the number of rows of X and Y. It must be positive.
 	Batch int
 	// Seed seeds the Glorot-uniform initialisation of the weights.
 	Seed int64
-	// Loss is the training loss; the zero value is CrossEntropy.
+	// Loss is the training loss. The zero value is CrossEntropy.
 	Loss Loss
 	// NoBias leaves out every bias, as a linear model through the origin
 	// needs.
@@ -92,7 +92,7 @@ func (m *MLP) Params() gorgonia.Nodes {
 // NewMLP builds the network cfg describes in g. Weights are drawn from the
 // Glorot-uniform distribution U(−a, a), a = √(6/(in+out)), using a
 // math/rand source seeded with cfg.Seed, layer after layer in row-major
-// order; biases start at 0. The same configuration always gives the same
+// order. Biases start at 0. The same configuration always gives the same
 // initial values.
 func NewMLP(g *gorgonia.ExprGraph, cfg MLPConfig) (*MLP, error) {
 	if err := checkMLPConfig(g, &cfg); err != nil {

@@ -3,7 +3,7 @@
 //
 // A term is a value with exported settings, such as L1{} or
 // GroupLasso{Axis: 1}. Every term computes its value and adds its
-// gradient into a tensor (Term); terms with a closed-form proximal
+// gradient into a tensor (Term). Terms with a closed-form proximal
 // operator also replace w by argmin_x ½‖x−w‖² + t·R(x) in place
 // (ProxTerm), which is how sparsity-inducing terms make exact zeros.
 //
@@ -27,8 +27,8 @@
 // ProjectMaxNorm, ProjectL1Ball) are also available as Constraint terms,
 // which act only through the proximal step.
 //
-// Limitations: terms read *tensor.Dense values that are contiguous; views
-// must be materialized first. Penalty runs on the CPU only. The L1 value
+// Limitations: terms read *tensor.Dense values that are contiguous, so
+// views must be materialized first. Penalty runs on the CPU only. The L1 value
 // and gradient on float32 use AVX2 on amd64 processors that have it and
 // plain Go elsewhere.
 package ops

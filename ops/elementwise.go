@@ -27,7 +27,7 @@ type ElasticNet struct {
 // LogSum is Σ log(1 + |wᵢ|/Eps), a concave surrogate of the count of
 // non-zeros (Candès, Wakin and Boyd 2008). Smaller Eps approaches the
 // count more closely but makes the gradient sign(wᵢ)/(Eps+|wᵢ|) steeper
-// near 0. Eps must be positive; the zero value is rejected.
+// near 0. Eps must be positive, so the zero value is rejected.
 type LogSum struct {
 	Eps float64
 }

@@ -15,7 +15,7 @@ import (
 // The norm runs along Axis, as numpy's axis argument does: for a matrix,
 // Axis 1 makes each row a group and Axis 0 each column. A negative Axis
 // counts from the last axis. Axes, when not empty, lists every axis the
-// norm runs along and overrides Axis; for a convolution weight shaped
+// norm runs along and overrides Axis. For a convolution weight shaped
 // (out, in, kh, kw), Axes {1, 2, 3} makes each filter a group and
 // Axes {0, 2, 3} each input channel. The zero value makes each column of
 // a matrix a group, and a whole vector one group.

@@ -40,9 +40,9 @@ type Decorrelation struct{}
 // power iteration on WᵀW: every call to Value or AddGrad runs Iters
 // iterations starting from the singular vectors the previous call left,
 // so one or two iterations per training step track σ₁ closely. Iters 0
-// means 1; a negative Iters is an error. The gradient is u₁v₁ᵀ, with u₁
-// and v₁ the estimated singular vectors; it is exact once the iteration
-// has converged and σ₁ is simple.
+// means 1, and a negative Iters is an error. The gradient is u₁v₁ᵀ, with
+// u₁ and v₁ the estimated singular vectors. It is exact once the
+// iteration has converged and σ₁ is simple.
 //
 // Because it keeps state, SpectralNorm is used through a pointer:
 // &SpectralNorm{Iters: 2}. The first start vector is drawn from a
@@ -67,7 +67,7 @@ var (
 
 // matrixOf returns w as a float64 matrix and the backing elements of w.
 // For float64 tensors the matrix shares w's memory and must not be
-// changed; for float32 tensors it is a copy.
+// changed. For float32 tensors it is a copy.
 func matrixOf(term string, w tensor.Tensor) (*mat.Dense, any, error) {
 	x, err := backing(term, "w", w)
 	if err != nil {

@@ -111,7 +111,7 @@ func l1BallThreshold[T float](x []T, radius float64) float64 {
 // is 0 inside the set and +Inf outside, AddGrad adds nothing, and Prox is
 // the Euclidean projection Project whatever the threshold. A constraint
 // only acts through its proximal step, which keeps a weight feasible
-// after every optimizer step; it must not be put into a loss.
+// after every optimizer step. It must not be put into a loss.
 type Constraint interface {
 	ProxTerm
 	// Project replaces w in place by its Euclidean projection onto the
@@ -128,13 +128,13 @@ type Box struct {
 }
 
 // MaxNorm is the constraint that every group along Axis has Euclidean
-// norm at most Max; see ProjectMaxNorm.
+// norm at most Max. See ProjectMaxNorm.
 type MaxNorm struct {
 	Max  float64
 	Axis int
 }
 
-// L1Ball is the constraint ‖w‖₁ ≤ Radius; see ProjectL1Ball.
+// L1Ball is the constraint ‖w‖₁ ≤ Radius. See ProjectL1Ball.
 type L1Ball struct {
 	Radius float64
 }
@@ -178,7 +178,7 @@ func (NonNegative) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	return constraintGrad("NonNegative", w, grad, scale)
 }
 
-// Prox calls ProjectNonNegative; t is only checked.
+// Prox calls ProjectNonNegative. It only checks t.
 func (NonNegative) Prox(w tensor.Tensor, t float64) error {
 	if err := checkThreshold("NonNegative", t); err != nil {
 		return err
@@ -219,7 +219,7 @@ func (b Box) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	return constraintGrad(b.String(), w, grad, scale)
 }
 
-// Prox calls ProjectBox; t is only checked.
+// Prox calls ProjectBox. It only checks t.
 func (b Box) Prox(w tensor.Tensor, t float64) error {
 	if err := checkThreshold(b.String(), t); err != nil {
 		return err
@@ -256,7 +256,7 @@ func (m MaxNorm) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	return constraintGrad(m.String(), w, grad, scale)
 }
 
-// Prox calls ProjectMaxNorm; t is only checked.
+// Prox calls ProjectMaxNorm. It only checks t.
 func (m MaxNorm) Prox(w tensor.Tensor, t float64) error {
 	if err := checkThreshold(m.String(), t); err != nil {
 		return err
@@ -287,7 +287,7 @@ func (b L1Ball) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	return constraintGrad(b.String(), w, grad, scale)
 }
 
-// Prox calls ProjectL1Ball; t is only checked.
+// Prox calls ProjectL1Ball. It only checks t.
 func (b L1Ball) Prox(w tensor.Tensor, t float64) error {
 	if err := checkThreshold(b.String(), t); err != nil {
 		return err

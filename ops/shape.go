@@ -16,7 +16,7 @@ import (
 type Hoyer struct{}
 
 // TotalVariation is the anisotropic total variation Σ|w[k+1] − w[k]|
-// along Axis, summed over every position of the other axes; it favours
+// along Axis, summed over every position of the other axes. It favours
 // piecewise-constant weights. Axis follows numpy's convention, and a
 // negative Axis counts from the last axis. The gradient is the
 // subgradient with sign(0) = 0.

@@ -49,7 +49,7 @@ func (b Bounds) validate(fn string) error {
 	return nil
 }
 
-// clamp limits v to [Min, Max]; NaN maps to Min.
+// clamp limits v to [Min, Max] and maps NaN to Min.
 func (b Bounds) clamp(v float64) float64 {
 	if !(v >= b.Min) {
 		return b.Min

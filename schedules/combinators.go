@@ -203,7 +203,7 @@ func (j Join) Validate() error {
 }
 
 // Span returns the earlier of First's start and Step, and Step plus
-// Second's end; ok is false when Second has no span.
+// Second's end. ok is false when Second has no span.
 func (j Join) Span() (start, end int, ok bool) {
 	_, secondEnd, ok := span(j.Second)
 	if !ok {

@@ -105,7 +105,7 @@ type value struct {
 	right *value     // a pair's value
 }
 
-// argument is one argument of a call; key is empty when positional.
+// argument is one argument of a call. key is empty when positional.
 type argument struct {
 	key string
 	val *value

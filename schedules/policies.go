@@ -20,14 +20,15 @@ type Plateau struct {
 	// Max when a larger one is.
 	Mode Mode
 	// Patience is the number of updates without improvement before a
-	// move; at least 1.
+	// move. It is at least 1.
 	Patience int
-	// Cooldown is the number of updates to wait after a move; at least 0.
+	// Cooldown is the number of updates to wait after a move. It is at
+	// least 0.
 	Cooldown int
-	// Factor multiplies m at a move; positive and not 1.
+	// Factor multiplies m at a move. It is positive and not 1.
 	Factor float64
 	// Threshold is the least change, in the signal's units, that counts
-	// as an improvement; at least 0.
+	// as an improvement. It is at least 0.
 	Threshold float64
 	Bounds
 
@@ -156,7 +157,7 @@ type Dual struct {
 	Base   Schedule
 	Signal string
 	Bound  float64
-	// Rate is the step size of the ascent; positive.
+	// Rate is the step size of the ascent. It is positive.
 	Rate float64
 	Bounds
 
@@ -244,7 +245,7 @@ func (d *Dual) String() string {
 // Hold updates. For example it guards the validation recall of the
 // smallest class, so that a growing penalty does not erase a minority
 // class. After the hold, while the signal is within tolerance, m grows by
-// Recover per update back up to Init; a Recover of 1 never recovers.
+// Recover per update back up to Init. A Recover of 1 never recovers.
 //
 // Guard keeps the best value seen for the whole run, so a signal that
 // stays degraded makes it back off again after every hold until m reaches
@@ -255,15 +256,16 @@ type Guard struct {
 	// Mode is Max when a larger signal is better (Parse's default) and
 	// Min when a smaller one is.
 	Mode Mode
-	// Tolerance is the allowed distance from the best value; at least 0.
+	// Tolerance is the allowed distance from the best value. It is at
+	// least 0.
 	Tolerance float64
-	// Factor multiplies m at a back-off; in (0, 1). Parse's default is
+	// Factor multiplies m at a back-off. It is in (0, 1). Parse's default is
 	// 0.5.
 	Factor float64
 	// Hold is the number of updates m is held after a back-off.
 	Hold int
 	// Recover multiplies m per update after a hold until m is back at
-	// Init; at least 1, and Parse's default 1 never recovers.
+	// Init. It is at least 1, and Parse's default 1 never recovers.
 	Recover float64
 	Bounds
 

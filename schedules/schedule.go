@@ -24,14 +24,14 @@ type Decision struct {
 
 // Adaptive is a schedule whose value is base(t)·m, where a policy moves
 // the multiplier m from measured signals. At reads the current m and
-// does not change it; only Update moves m.
+// does not change it. Only Update moves m.
 type Adaptive interface {
 	Schedule
 
 	// Update feeds the signals measured after the given step (named
 	// values such as "sparsity" or "val_acc") and moves m. It returns
 	// the decisions made, or nil when m did not move. Signals the
-	// policy does not read are ignored; a missing signal it reads
+	// policy does not read are ignored, and a missing signal it reads
 	// leaves m unchanged.
 	Update(step int, signals map[string]float64) []Decision
 

@@ -195,7 +195,7 @@ func (s Steps) Validate() error {
 	return nil
 }
 
-// Span returns the first and last boundary; ok is false without points.
+// Span returns the first and last boundary. ok is false without points.
 func (s Steps) Span() (start, end int, ok bool) {
 	if len(s.Points) == 0 {
 		return 0, 0, false

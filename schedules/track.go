@@ -21,7 +21,7 @@ import (
 type Track struct {
 	// Base is the schedule that m multiplies.
 	Base Schedule
-	// Signal is the name of the tracked signal; Parse uses "sparsity"
+	// Signal is the name of the tracked signal. Parse uses "sparsity"
 	// when it is omitted.
 	Signal string
 	// Target is the value the signal should have at each step.

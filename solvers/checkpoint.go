@@ -109,7 +109,7 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	return errors.Wrapf(d.Sync(), "sync directory %s", dir)
 }
 
-// LoadFile restores the checkpoint at path; see Load.
+// LoadFile restores the checkpoint at path. See Load.
 func (s *Solver) LoadFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -188,7 +188,7 @@ func (e *encoder) bits(v []bool) {
 	e.b = append(e.b, packed...)
 }
 
-// decoder reads what encoder wrote; the first failure sticks.
+// decoder reads what encoder wrote. The first failure sticks.
 type decoder struct {
 	b   []byte
 	err error

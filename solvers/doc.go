@@ -65,7 +65,7 @@
 // # Limitations
 //
 // The proximal step is exact proximal gradient descent only with plain
-// SGD; with Adam or Momentum the threshold η·λ(t) ignores the per-weight
+// SGD. With Adam or Momentum the threshold η·λ(t) ignores the per-weight
 // scaling of the inner step, as is usual in practice. A failing inner
 // solver may have changed weights before it returned its error. Gorgonia
 // v0.9.18's WithLearnRate does not reach AdaGradSolver, and its AdamW does

@@ -54,7 +54,7 @@ type Adam struct {
 // each step first scales w by 1 − η·WeightDecay, then takes the Adam step.
 // With WeightDecay 0 it gives the same bits as Adam. Gorgonia v0.9.18's
 // own AdamW writes its update into a copy of the weights, so it leaves
-// them unchanged; this one is the replacement.
+// them unchanged. This type replaces it.
 type AdamW struct {
 	Adam
 	WeightDecay float64 // NewAdamW sets 0.01
@@ -76,13 +76,13 @@ func NewAdam() *Adam {
 // NewAdamW returns an AdamW with Adam's defaults and weight decay 0.01.
 func NewAdamW() *AdamW { return &AdamW{Adam: *NewAdam(), WeightDecay: 0.01} }
 
-// SetLearnRate sets η; Wrap calls it.
+// SetLearnRate sets η. Wrap calls it.
 func (s *SGD) SetLearnRate(eta float64) { s.LearnRate = eta }
 
-// SetLearnRate sets η; Wrap calls it.
+// SetLearnRate sets η. Wrap calls it.
 func (s *Momentum) SetLearnRate(eta float64) { s.LearnRate = eta }
 
-// SetLearnRate sets η; Wrap calls it.
+// SetLearnRate sets η. Wrap calls it.
 func (s *Adam) SetLearnRate(eta float64) { s.LearnRate = eta }
 
 var (

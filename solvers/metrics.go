@@ -3,7 +3,7 @@ package solvers
 import "github.com/regsched/regsched/schedules"
 
 // Metrics describes the step just completed. The solver reuses one
-// Metrics value and its slices, so it is valid until the next Step; copy
+// Metrics value and its slices, so it is valid until the next Step. Copy
 // what must outlive it.
 type Metrics struct {
 	Step        int     // the step just completed, counted from 0

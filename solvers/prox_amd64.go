@@ -1,7 +1,7 @@
 package solvers
 
 // softThresholdAVX2 runs softThreshold32 on the first len(w)/8·8 entries
-// with AVX2; keep is read only when masked is true.
+// with AVX2. keep is read only when masked is true.
 //
 //go:noescape
 func softThresholdAVX2(w []float32, keep []bool, t float32, masked bool)

@@ -310,7 +310,7 @@ func newLayer(n *gorgonia.Node, g *pruneGroup) (*layer, error) {
 }
 
 // outputUnits maps each element to its output unit: the column of a 2-D
-// weight (Gorgonia's x×W layout), the filter of a 4-D one; other shapes
+// weight (Gorgonia's x×W layout) or the filter of a 4-D one. Other shapes
 // have a single output unit.
 func outputUnits(shape tensor.Shape) []int32 {
 	idx := make([]int32, shape.TotalSize())

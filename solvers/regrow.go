@@ -122,7 +122,7 @@ func (s *Solver) regrowGroup(g *pruneGroup, t int) int {
 		}
 		SelectSmallest(scores, d, scratch, dropped)
 
-		// Grow the pruned weights of largest score; dropped ones wait.
+		// Grow the pruned weights of largest score. Dropped ones wait.
 		for i := range scores {
 			switch {
 			case l.keep[i]:

@@ -125,8 +125,8 @@ func (b Blocks) units(shape tensor.Shape) (int, []int32, error) {
 	return (shape[0] / b.Rows) * perRow, idx, nil
 }
 
-// units of NM are the runs of M weights; the selection inside each run is
-// done by pruneNM, so the element map is not used.
+// units of NM are the runs of M weights. pruneNM selects inside each run,
+// so the element map is not used.
 func (nm NM) units(shape tensor.Shape) (int, []int32, error) {
 	if nm.M <= 0 || nm.N <= 0 || nm.N >= nm.M {
 		return 0, nil, errors.Errorf("%s needs 0 < N < M", nm)

@@ -13,7 +13,7 @@ import (
 // scores are selected before every finite score and +Inf scores after.
 // NaN scores are not allowed.
 //
-// scratch must have room for len(scores) values; its contents are
+// scratch must have room for len(scores) values, and its contents are
 // overwritten. SelectSmallest does not allocate. It runs in expected O(n)
 // time. For n ≥ 8192 it sorts a fixed sample of 2048 scores and takes two
 // sample values that bracket rank k. One pass counts the scores below the
@@ -25,7 +25,7 @@ import (
 // the remaining range, so the worst case is O(n·log n).
 //
 // SelectSmallest panics if k is outside [0, len(scores)] or a slice is too
-// short; callers in this package check both.
+// short. Callers in this package check both.
 func SelectSmallest(scores []float64, k int, scratch []float64, pruned []bool) {
 	n := len(scores)
 	if k < 0 || k > n || len(scratch) < n || len(pruned) < n {
