@@ -111,7 +111,7 @@ func (t *trainer) loadCheckpoint(path string) (int, error) {
 	}
 	version := binary.LittleEndian.Uint32(data[len(runCheckpointMagic):])
 	if version != 1 && version != runCheckpointVersion {
-		return 0, bad(fmt.Sprintf("version %d, want %d", version, runCheckpointVersion))
+		return 0, bad(fmt.Sprintf("version %d, expected %d", version, runCheckpointVersion))
 	}
 	body := data[:len(data)-4]
 	if crc32.Checksum(body, runCastagnoli) != binary.LittleEndian.Uint32(data[len(data)-4:]) {

@@ -126,7 +126,7 @@ func selectParams(m *graphs.MLP, key string) ([]*gorgonia.Node, error) {
 		strings.HasPrefix(key, "w") && k >= 0 && k < len(m.Weights) {
 		return []*gorgonia.Node{m.Weights[k]}, nil
 	}
-	return nil, errors.Errorf("params %q names no weights: want weights, biases, all or w0…w%d",
+	return nil, errors.Errorf("params %q names no weights: expected weights, biases, all or w0…w%d",
 		key, len(m.Weights)-1)
 }
 
@@ -144,7 +144,7 @@ func newTerm(p PenaltySpec) (ops.Term, error) {
 	case "log_sum":
 		return ops.LogSum{Eps: p.Eps}, nil
 	}
-	return nil, errors.Errorf("unknown term %q: want %s", p.Term, termNames)
+	return nil, errors.Errorf("unknown term %q: expected %s", p.Term, termNames)
 }
 
 const termNames = "l1, l2, elastic_net, group_lasso or log_sum"
@@ -159,7 +159,7 @@ func newMode(mode string) (graphs.Mode, error) {
 	case "proximal":
 		return graphs.Proximal, nil
 	}
-	return 0, errors.Errorf("unknown mode %q: want auto, gradient or proximal", mode)
+	return 0, errors.Errorf("unknown mode %q: expected auto, gradient or proximal", mode)
 }
 
 // newInner returns the inner solver a SolverSpec names, with every
@@ -192,7 +192,7 @@ func newInner(s SolverSpec) (gorgonia.Solver, error) {
 		}
 		return gorgonia.NewRMSPropSolver(opts...), nil
 	}
-	return nil, errors.Errorf("unknown solver %q: want %s", s.Name, solverNames)
+	return nil, errors.Errorf("unknown solver %q: expected %s", s.Name, solverNames)
 }
 
 const solverNames = "sgd, momentum, adam, adamw or rmsprop"
@@ -213,7 +213,7 @@ func parseStructure(s string) (solvers.Structure, error) {
 		rows, err1 := strconv.Atoi(r)
 		cols, err2 := strconv.Atoi(c)
 		if !ok || err1 != nil || err2 != nil || rows < 1 || cols < 1 {
-			return nil, errors.Errorf("structure %q: want blocks:RxC with positive R and C, "+
+			return nil, errors.Errorf("structure %q: expected blocks:RxC with positive R and C, "+
 				"for example blocks:4x4", s)
 		}
 		return solvers.Blocks{Rows: rows, Cols: cols}, nil
@@ -222,11 +222,11 @@ func parseStructure(s string) (solvers.Structure, error) {
 		keep, err1 := strconv.Atoi(n)
 		of, err2 := strconv.Atoi(m)
 		if err1 != nil || err2 != nil || keep < 1 || keep >= of {
-			return nil, errors.Errorf("structure %q: want N:M with 1 ≤ N < M, for example 2:4", s)
+			return nil, errors.Errorf("structure %q: expected N:M with 1 ≤ N < M, for example 2:4", s)
 		}
 		return solvers.NM{N: keep, M: of, Axis: 0}, nil
 	}
-	return nil, errors.Errorf("structure %q is unknown: want unstructured, rows, columns, "+
+	return nil, errors.Errorf("structure %q is unknown: expected unstructured, rows, columns, "+
 		"blocks:RxC or N:M", s)
 }
 
@@ -373,7 +373,7 @@ func (m *model) pruning(p *PruningSpec) ([]solvers.Option, error) {
 	case "taylor":
 		c = solvers.Taylor{}
 	default:
-		return nil, errors.Errorf("unknown criterion %q: want %s", p.Criterion, criterionNames)
+		return nil, errors.Errorf("unknown criterion %q: expected %s", p.Criterion, criterionNames)
 	}
 	st, err := parseStructure(p.Structure)
 	if err != nil {
@@ -388,7 +388,7 @@ func (m *model) pruning(p *PruningSpec) ([]solvers.Option, error) {
 		case "rigl":
 			r = solvers.RigL{Every: g.Every, End: g.End, DropFraction: g.DropFraction}
 		default:
-			return nil, errors.Errorf("unknown regrowth kind %q: want set or rigl", g.Kind)
+			return nil, errors.Errorf("unknown regrowth kind %q: expected set or rigl", g.Kind)
 		}
 		pruneOpts = append(pruneOpts, solvers.WithRegrowth(r))
 	}

@@ -134,7 +134,7 @@ func checkRecord(r *Record) error {
 				i, l.Name, l.Zeros, l.Size)
 		}
 		if n := len(l.Histogram.Counts); n > 0 && len(l.Histogram.Edges) != n+1 {
-			return errors.Errorf("layer %d (%s): histogram has %d counts but %d edges, want %d",
+			return errors.Errorf("layer %d (%s): histogram has %d counts but %d edges, expected %d",
 				i, l.Name, n, len(l.Histogram.Edges), n+1)
 		}
 		for _, e := range l.Histogram.Edges {

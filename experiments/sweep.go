@@ -27,7 +27,7 @@ func ParseAxis(s string) (Axis, error) {
 	key, list, ok := strings.Cut(s, "=")
 	key = strings.TrimSpace(key)
 	if !ok || key == "" {
-		return Axis{}, errors.Errorf("experiments: grid axis %q: want key=v1,v2,…", s)
+		return Axis{}, errors.Errorf("experiments: grid axis %q: expected key=v1,v2,…", s)
 	}
 	var values []string
 	depth, start := 0, 0

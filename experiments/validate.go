@@ -62,7 +62,7 @@ func (r *Recipe) validate(name string, lines KeyLines) error {
 		e.Fail("eval_every", "(%d) must be at least 1", r.EvalEvery)
 	}
 	if len(r.Seeds) == 0 || len(r.Seeds) > maxSeeds {
-		e.Fail("seeds", "has %d seeds; give between 1 and %d", len(r.Seeds), maxSeeds)
+		e.Fail("seeds", "has %d seeds, expected between 1 and %d", len(r.Seeds), maxSeeds)
 	}
 	seen := map[uint64]bool{}
 	for i, s := range r.Seeds {
@@ -87,14 +87,14 @@ func (r *Recipe) validateData(e *FieldCheck) {
 	switch d.Set {
 	case "digits", "breast_cancer":
 		if d.Path != "" {
-			e.Fail("data.path", "(%q) is only read for fashion_mnist; %s is built in", d.Path, d.Set)
+			e.Fail("data.path", "(%q) is only read for fashion_mnist, because %s is built in", d.Path, d.Set)
 		}
 	case "fashion_mnist":
 		if d.Path == "" {
 			e.Fail("data.path", "is missing: fashion_mnist needs the folder of its IDX files")
 		}
 	default:
-		e.Fail("data.set", "(%q) is unknown: want digits, breast_cancer or fashion_mnist", d.Set)
+		e.Fail("data.set", "(%q) is unknown: expected digits, breast_cancer or fashion_mnist", d.Set)
 	}
 	if !(d.TestFraction > 0 && d.TestFraction < 1) {
 		e.Fail("data.test_fraction", "(%v) is outside (0, 1)", d.TestFraction)
@@ -106,7 +106,7 @@ func (r *Recipe) validateSolver(e *FieldCheck) {
 	switch s.Name {
 	case "sgd", "momentum", "adam", "adamw", "rmsprop":
 	default:
-		e.Fail("solver.name", "(%q) is unknown: want %s", s.Name, solverNames)
+		e.Fail("solver.name", "(%q) is unknown: expected %s", s.Name, solverNames)
 	}
 	if s.LRSchedule != "" {
 		sched, err := schedules.Parse(s.LRSchedule)
@@ -115,7 +115,8 @@ func (r *Recipe) validateSolver(e *FieldCheck) {
 		} else {
 			forCheckedSteps(r.Steps, sched, func(t int) bool {
 				if v := sched.At(t); !(v > 0) || math.IsInf(v, 0) {
-					e.Fail("solver.lr_schedule", "gives η = %v at step %d; η must be positive", v, t)
+					e.Fail("solver.lr_schedule",
+						"gives η = %v at step %d, but η must be positive and finite", v, t)
 					return false
 				}
 				return true
@@ -162,13 +163,13 @@ func (r *Recipe) validatePenalty(e *FieldCheck, i int) {
 	p := r.Penalties[i]
 	at := func(key string) string { return fmt.Sprintf("penalties.%d.%s", i, key) }
 	if !r.validParams(p.Params) {
-		e.Fail(at("params"), "(%q) names no weights: want weights, biases, all or w0…w%d",
+		e.Fail(at("params"), "(%q) names no weights: expected weights, biases, all or w0…w%d",
 			p.Params, len(r.Model.Hidden))
 	}
 	switch p.Term {
 	case "l1", "l2", "elastic_net", "group_lasso", "log_sum":
 	default:
-		e.Fail(at("term"), "(%q) is unknown: want %s", p.Term, termNames)
+		e.Fail(at("term"), "(%q) is unknown: expected %s", p.Term, termNames)
 	}
 	if p.Term == "elastic_net" && !(p.L1Ratio >= 0 && p.L1Ratio <= 1) {
 		e.Fail(at("l1_ratio"), "(%v) is outside [0, 1]", p.L1Ratio)
@@ -191,7 +192,7 @@ func (r *Recipe) validatePenalty(e *FieldCheck, i int) {
 	switch p.Mode {
 	case "auto", "gradient", "proximal":
 	default:
-		e.Fail(at("mode"), "(%q) is unknown: want auto, gradient or proximal", p.Mode)
+		e.Fail(at("mode"), "(%q) is unknown: expected auto, gradient or proximal", p.Mode)
 	}
 	if p.Schedule == "" {
 		e.Fail(at("schedule"), "is missing: give λ(t), for example constant(1e-4)")
@@ -204,7 +205,7 @@ func (r *Recipe) validatePenalty(e *FieldCheck, i int) {
 	}
 	forCheckedSteps(r.Steps, s, func(t int) bool {
 		if v := s.At(t); !(v >= 0) || math.IsInf(v, 0) {
-			e.Fail(at("schedule"), "gives λ = %v at step %d; λ must be non-negative and finite",
+			e.Fail(at("schedule"), "gives λ = %v at step %d, but λ must be non-negative and finite",
 				v, t)
 			return false
 		}
@@ -218,13 +219,13 @@ func (r *Recipe) validatePruning(e *FieldCheck) {
 		return
 	}
 	if !r.validParams(p.Params) || p.Params == "biases" {
-		e.Fail("pruning.params", "(%q) names no weight matrices: want weights or w0…w%d",
+		e.Fail("pruning.params", "(%q) names no weight matrices: expected weights or w0…w%d",
 			p.Params, len(r.Model.Hidden))
 	}
 	switch p.Criterion {
 	case "magnitude", "random", "movement", "taylor":
 	default:
-		e.Fail("pruning.criterion", "(%q) is unknown: want %s", p.Criterion, criterionNames)
+		e.Fail("pruning.criterion", "(%q) is unknown: expected %s", p.Criterion, criterionNames)
 	}
 	if _, err := parseStructure(p.Structure); err != nil {
 		e.Fail("pruning.structure", "%v", strings.TrimPrefix(err.Error(), "structure "))
@@ -232,7 +233,7 @@ func (r *Recipe) validatePruning(e *FieldCheck) {
 	if g := p.Regrowth; g != nil {
 		switch {
 		case g.Kind != "set" && g.Kind != "rigl":
-			e.Fail("pruning.regrowth.kind", "(%q) is unknown: want set or rigl", g.Kind)
+			e.Fail("pruning.regrowth.kind", "(%q) is unknown: expected set or rigl", g.Kind)
 		case g.Every < 1:
 			e.Fail("pruning.regrowth.every", "(%d) must be at least 1", g.Every)
 		case g.End < 1:

@@ -41,7 +41,7 @@ directory.`,
 				return nil
 			}
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("repro: want one reproduction name or recipe "+
+				return usageError{fmt.Errorf("repro: expected one reproduction name or recipe "+
 					"file, got %d arguments (see regsched repro --list)", len(args))}
 			}
 			return nil

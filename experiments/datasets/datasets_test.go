@@ -223,8 +223,8 @@ func TestReadIDXErrors(t *testing.T) {
 	}{
 		{images(2051, 2, 2, 2, 8), labels(2049, 2, []byte{0, 1}), ""},
 		{gz(images(2051, 2, 2, 2, 8)), gz(labels(2049, 2, []byte{0, 1})), ""},
-		{images(2049, 2, 2, 2, 8), labels(2049, 2, []byte{0, 1}), "magic number 2049, want 2051"},
-		{images(2051, 2, 2, 2, 8), labels(2051, 2, []byte{0, 1}), "magic number 2051, want 2049"},
+		{images(2049, 2, 2, 2, 8), labels(2049, 2, []byte{0, 1}), "magic number 2049, expected 2051"},
+		{images(2051, 2, 2, 2, 8), labels(2051, 2, []byte{0, 1}), "magic number 2051, expected 2049"},
 		{images(2051, 2, 2, 2, 8), labels(2049, 3, []byte{0, 1, 2}), "3 labels for 2 images"},
 		{images(2051, 2, 2, 2, 7), labels(2049, 2, []byte{0, 1}), "truncated"},
 		{images(2051, 2, 2, 2, 9), labels(2049, 2, []byte{0, 1}), "1 bytes after"},
@@ -299,7 +299,7 @@ func TestFileErrors(t *testing.T) {
 		want string
 	}{
 		{func() error { _, err := DigitsFile(missing); return err }, missing},
-		{func() error { _, err := DigitsFile(wide); return err }, "2 pixel columns, want 64"},
+		{func() error { _, err := DigitsFile(wide); return err }, "2 pixel columns, expected 64"},
 		{func() error { _, err := DiabetesFiles(wide, missing); return err }, missing},
 		{func() error { _, err := DiabetesFiles(wide, wide); return err }, "target has 2 rows of 3"},
 	}

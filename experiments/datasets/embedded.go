@@ -45,7 +45,7 @@ func digits(s *Set, err error) (*Set, error) {
 		return nil, err
 	}
 	if s.Features != 64 {
-		return nil, errors.Errorf("datasets: digits: %d pixel columns, want 64", s.Features)
+		return nil, errors.Errorf("datasets: digits: %d pixel columns, expected 64", s.Features)
 	}
 	for i := range s.X {
 		s.X[i] /= 16
@@ -106,7 +106,7 @@ func DiabetesFiles(featuresPath, targetPath string) (*Set, error) {
 func diabetes(x, y *Set) (*Set, error) {
 	if y.Rows != x.Rows || y.Features != 1 {
 		return nil, errors.Errorf(
-			"datasets: diabetes: target has %d rows of %d columns, want %d of 1",
+			"datasets: diabetes: target has %d rows of %d columns, expected %d of 1",
 			y.Rows, y.Features, x.Rows)
 	}
 	s := &Set{Name: "diabetes", X: x.X, Y: y.X, Rows: x.Rows, Features: x.Features}
@@ -235,7 +235,7 @@ func parseTable(name string, r io.Reader, header, labelled bool) (*Set, error) {
 			features--
 		}
 		if s.Features >= 0 && features != s.Features {
-			return nil, errors.Errorf("line %d: %d columns, want %d",
+			return nil, errors.Errorf("line %d: %d columns, expected %d",
 				line, len(fields), len(fields)-features+s.Features)
 		}
 		s.Features = features

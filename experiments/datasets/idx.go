@@ -45,7 +45,7 @@ func ReadIDX(name string, images, labels io.Reader, classes int) (*Set, error) {
 		return nil, errors.Wrapf(err, "datasets: %s: images: reading the 16-byte header", name)
 	}
 	if head[0] != idxImagesMagic {
-		return nil, errors.Errorf("datasets: %s: images: magic number %d, want %d",
+		return nil, errors.Errorf("datasets: %s: images: magic number %d, expected %d",
 			name, head[0], idxImagesMagic)
 	}
 	count, rows, cols := int64(head[1]), int64(head[2]), int64(head[3])
@@ -64,7 +64,7 @@ func ReadIDX(name string, images, labels io.Reader, classes int) (*Set, error) {
 		return nil, errors.Wrapf(err, "datasets: %s: labels: reading the 8-byte header", name)
 	}
 	if lhead[0] != idxLabelsMagic {
-		return nil, errors.Errorf("datasets: %s: labels: magic number %d, want %d",
+		return nil, errors.Errorf("datasets: %s: labels: magic number %d, expected %d",
 			name, lhead[0], idxLabelsMagic)
 	}
 	if int64(lhead[1]) != count {
