@@ -26,6 +26,7 @@ func benchmarkMLPStep(b *testing.B, cfg graphs.MLPConfig) {
 	if err != nil {
 		b.Fatal(err)
 	}
+
 	x := tensor.New(tensor.WithShape(cfg.Batch, cfg.Sizes[0]), tensor.Of(tensor.Float64))
 	out := cfg.Sizes[len(cfg.Sizes)-1]
 	y := make([]float64, cfg.Batch*out)
@@ -41,8 +42,10 @@ func benchmarkMLPStep(b *testing.B, cfg graphs.MLPConfig) {
 	if _, err := gorgonia.Grad(m.Loss, m.Params()...); err != nil {
 		b.Fatal(err)
 	}
+
 	vm := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(m.Params()...))
 	defer vm.Close()
+
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -120,10 +120,9 @@ func marshalPolicyState(policy string, state stateWithHeader) ([]byte, error) {
 	return json.Marshal(state)
 }
 
-// unmarshalPolicyState decodes data into state, checks the version, the
-// policy's name and that a started m lies in [b.Min, b.Max], and then
-// clears the version and name so that state compares equal to a live
-// one.
+// unmarshalPolicyState decodes data into state and checks the version,
+// the policy's name and that a started m lies in [b.Min, b.Max]. It then
+// clears the version and name so that state compares equal to a live one.
 func unmarshalPolicyState(policy string, data []byte, b Bounds, state stateWithHeader) error {
 	if err := unmarshalState(policy, data, state); err != nil {
 		return err

@@ -26,9 +26,9 @@ func guardedSolver(t *testing.T) (*model, *Solver, *schedules.Guard) {
 }
 
 // TestObserveReachesDecisions checks that a value passed to Observe
-// moves a policy after the next step, that the decision appears in that
-// step's Metrics with its step, signal, old and new m, reason and owner,
-// and that the value is used once.
+// moves a policy after the next step and is used once. The decision
+// appears in that step's Metrics with its step, signal, old and new m,
+// reason and owner.
 func TestObserveReachesDecisions(t *testing.T) {
 	m, s, g := guardedSolver(t)
 	cases := []struct {
