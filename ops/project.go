@@ -17,8 +17,8 @@ func ProjectNonNegative(w tensor.Tensor) error {
 }
 
 // ProjectBox replaces w in place by its Euclidean projection onto the box
-// [lo, hi]ⁿ, min(max(w, lo), hi), in O(n). lo may be −Inf and hi +Inf;
-// lo > hi or a NaN bound is an error.
+// [lo, hi]ⁿ, min(max(w, lo), hi), in O(n). lo may be −Inf and hi +Inf,
+// but lo > hi or a NaN bound is an error.
 func ProjectBox(w tensor.Tensor, lo, hi float64) error {
 	if math.IsNaN(lo) || math.IsNaN(hi) || lo > hi {
 		return errors.Errorf("ops: ProjectBox: bounds [%v, %v] are not an interval", lo, hi)

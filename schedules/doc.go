@@ -8,8 +8,8 @@
 //   - the policy that moves λ: a fixed timetable, feedback from measured
 //     signals, or both (an Adaptive schedule).
 //
-// This package contains the second and third layers, and any schedule works
-// with any term. The package Example runs all three on a toy problem: a
+// This package contains the second and third layers, and any schedule
+// works with any term. The package Example runs all three on a toy problem: a
 // proximal L1 step, a warm-up timetable, and a controller that steers the
 // strength until half of the weights are zero.
 //
@@ -42,9 +42,9 @@
 // An Adaptive schedule returns base(t)·m, where a policy moves the
 // multiplier m from signals measured after each step. The training loop
 // (the wrapping solver in package solvers) calls Update(step, signals)
-// once after every step with signals such as "sparsity", "loss",
-// "grad_norm", "penalty", and names the user observes, such as "val_acc"
-// or "recall/3". The policies are
+// once after every step with the signals it measures ("sparsity",
+// "sparsity/<weight>", "grad_norm", "penalty/<term>") and names the user
+// observes, such as "loss", "val_acc" or "recall/3". The policies are
 //
 //   - Track, a PI controller that drives a signal toward a target, which
 //     may itself be a schedule;

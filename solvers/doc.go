@@ -23,15 +23,15 @@
 //
 // # One step
 //
-// (*Solver).Step checks every gradient before anything changes (a NaN,
-// ±Inf, wrong shape or type, or a parameter list that differs from the
-// first one is an error that leaves weights, inner state and the step
-// counter as they were), reads what pruning scores need from the
-// gradient, zeros the gradients of pruned weights, runs the inner solver,
-// applies each proximal term with threshold η(t)·λ(t), re-applies the
-// masks and updates them at the steps the sparsity schedule sets,
-// measures the signals, lets adaptive policies move, writes λ(t+1) into
-// the coefficient nodes, and records the metrics. This package's inner
+// (*Solver).Step first checks every gradient and the parameter list. A
+// NaN, ±Inf, wrong shape or type, or a parameter list that differs from
+// the first one is an error that leaves weights, inner state and the step
+// counter as they were. Step then reads what pruning scores need from the
+// gradient, zeros the gradients of pruned weights and runs the inner
+// solver. It applies each proximal term with threshold η(t)·λ(t),
+// re-applies the masks and updates them at the steps the sparsity
+// schedule sets. Last, it measures the signals, lets adaptive policies
+// move, writes λ(t+1) into the coefficient nodes and records the metrics. This package's inner
 // solvers zero the gradients and weights of pruned entries inside their
 // own pass, which gives the same bits as the separate passes the wrapper
 // makes around any other solver. Without a Recorder or an adaptive
@@ -40,9 +40,9 @@
 // # Pruning
 //
 // A sparsity schedule s(t) prunes exactly round(s·n) of a parameter's n
-// units, rounded half away from zero, where a unit is a weight
-// (Unstructured) or a group (Rows, Columns, Filters, Channels, Blocks);
-// NM keeps N of every M weights along the input axis. Units of lowest
+// units, rounded half away from zero. A unit is a weight (Unstructured)
+// or a group (Rows, Columns, Filters, Channels, Blocks), and NM keeps N of
+// every M weights along the input axis. Units of lowest
 // score (Magnitude, Random, Movement, Taylor) are pruned first, ties going
 // to the lower index. Selection is expected O(n) (SelectSmallest). Groups
 // of parameters share a target uniformly, globally (with a floor that
@@ -52,7 +52,7 @@
 //
 // # Checkpoints
 //
-// Save and Load hold the step counter, the random number generator, every
+// Save and Load store the step counter, the random number generator, every
 // mask and score, the state of adaptive policies and, when the inner
 // solver is one of this package's (SGD, Momentum, Adam, AdamW), its
 // moments, in a versioned format with a CRC-32 checksum. SaveFile replaces
@@ -70,8 +70,8 @@
 // solver may have changed weights before it returned its error. Gorgonia
 // v0.9.18's WithLearnRate does not reach AdaGradSolver, and its AdamW does
 // not update weights, so use this package's AdamW. Only float32 and
-// float64 *tensor.Dense weights can be pruned or take a proximal step;
-// all parameters of a model must share one float type. Term values in the
-// metrics call the term's Value every step except for L1 and L2, which
-// are read from the statistics of the step.
+// float64 *tensor.Dense weights can be pruned or take a proximal step,
+// and all parameters of a model must share one float type. Term values in
+// the metrics call the term's Value whenever the weights are measured,
+// except for L1 and L2, which are read from the statistics of the step.
 package solvers

@@ -47,8 +47,8 @@ type Recorder interface {
 
 // Metrics returns the metrics of the last step, or nil before the first
 // one. The value is overwritten by the next Step. Without a Recorder or
-// an adaptive policy, Step measures only the gradients, and the first
-// call of Metrics after a Step measures the weights (zeros, norms, term
+// an adaptive policy, Step measures only the gradients. The first call of
+// Metrics after a Step then measures the weights (zeros, norms, term
 // values) as they are at that call, so call it before changing them.
 // Metrics does not allocate.
 func (s *Solver) Metrics() *Metrics {
