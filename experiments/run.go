@@ -115,17 +115,20 @@ type Result struct {
 // built before dir is created, so a recipe that cannot run writes
 // nothing. An existing folder is an error, so results are never mixed
 // or overwritten, except a folder of the same recipe that contains
-// FailedFile: it is removed and the run starts over. A failure after dir
-// is written (other than a cancelled ctx) writes FailedFile into it.
+// FailedFile: it is removed and the run starts over. A failure while
+// training or writing the results (other than a cancelled ctx) writes
+// FailedFile into dir. A failed resume check leaves dir as it was.
 func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (result *Result, err error) {
 	if opts.CheckpointEvery < 0 || opts.CheckpointEvery%r.EvalEvery != 0 {
-		return nil, errors.Errorf("experiments: Run: checkpoint interval (%d steps) is not a "+
-			"multiple of eval_every (%d)", opts.CheckpointEvery, r.EvalEvery)
+		return nil, errors.Errorf("experiments: Run: checkpoint interval (%d steps) must be 0 or "+
+			"a positive multiple of eval_every (%d)", opts.CheckpointEvery, r.EvalEvery)
 	}
+
 	plan, err := prepare(r)
 	if err != nil {
 		return nil, err
 	}
+
 	var old []Record
 	if opts.Resume {
 		if old, err = resumeFolder(r, dir); err != nil {
@@ -137,6 +140,7 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (result *R
 	if opts.CheckpointEvery > 0 || opts.Resume {
 		warnUncheckpointed(plan, opts.Warn)
 	}
+
 	from := make([]int, len(plan.trainers))
 	if opts.Resume {
 		if from, old, err = resumeTrainers(plan, dir, old); err != nil {
@@ -147,6 +151,7 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (result *R
 			return nil, errors.Wrap(err, "experiments: resume")
 		}
 	}
+
 	// From here on, a failure other than a cancellation marks the folder,
 	// so that running the same recipe again can start it over.
 	defer func() {
@@ -154,6 +159,7 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (result *R
 			err = markFailed(dir, err)
 		}
 	}()
+
 	metrics := filepath.Join(dir, MetricsFile)
 	f, err := os.OpenFile(metrics, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -203,6 +209,7 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (result *R
 				opts.Progress(Event{Run: name, Step: step, Steps: r.Steps, Done: done, Total: total})
 			}
 		}
+
 		// The records kept from before a resume are in the file already.
 		var last *Record
 		for j := range old {
@@ -215,6 +222,7 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (result *R
 			t.model.observe(last)
 		}
 		done += from[i]
+
 		var save func(int) error
 		if opts.CheckpointEvery > 0 {
 			path := checkpointPath(dir, t)
@@ -228,6 +236,7 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (result *R
 				return t.saveCheckpoint(path, step)
 			}
 		}
+
 		start := time.Now()
 		if err := t.run(ctx, from[i], emit, tick, save); err != nil {
 			if serr := sync(); serr != nil {
@@ -242,6 +251,7 @@ func Run(ctx context.Context, r *Recipe, dir string, opts RunOptions) (result *R
 				Total: total, Summary: &s})
 		}
 	}
+
 	if err := buf.Flush(); err != nil {
 		return nil, errors.Wrap(err, "experiments: Run")
 	}
@@ -290,7 +300,7 @@ func resumeFolder(r *Recipe, dir string) ([]Record, error) {
 	}
 	if saved.Hash() != r.Hash() {
 		return nil, errors.Errorf("experiments: resume: %s contains recipe %s (hash %s), not "+
-			"%s (hash %s); resume with the same recipe and flags", path, saved.Name,
+			"%s (hash %s), so resume with the same recipe and flags", path, saved.Name,
 			saved.Hash(), r.Name, r.Hash())
 	}
 	metrics := filepath.Join(dir, MetricsFile)
@@ -340,7 +350,7 @@ func warnUncheckpointed(p *plan, warn func(string)) {
 		if !t.model.solver.InnerCheckpointed() {
 			warn(fmt.Sprintf("inner solver %q keeps its moments in unexported fields, so "+
 				"checkpoints do not store them: a resumed run restarts them from zero and "+
-				"differs from an uninterrupted one; use sgd, momentum, adam or adamw for "+
+				"differs from an uninterrupted one. Use sgd, momentum, adam or adamw for "+
 				"exact resumes", t.recipe.Solver.Name))
 			return
 		}

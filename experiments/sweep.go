@@ -301,7 +301,7 @@ func setPath(n *yaml.Node, path []string, value *yaml.Node) error {
 		}
 		return setPath(n.Content[i], path[1:], value)
 	}
-	return errors.Errorf("%q is below a plain value", key)
+	return errors.Errorf("cannot set %q: its parent is a scalar, not a mapping or a list", key)
 }
 
 // SweepPoint is one grid point of a sweep with the recipe it runs.
@@ -314,7 +314,7 @@ type SweepPoint struct {
 // PlanSweep expands the axes over the YAML recipe source and builds and
 // validates the recipe of every point (see ApplyPoint), so a bad grid
 // value fails before any point runs. Each point's recipe is renamed
-// "<name>-p<index>".
+// "<recipe name>-p<index>".
 func PlanSweep(name string, source []byte, axes []Axis) ([]SweepPoint, error) {
 	points, err := Expand(axes)
 	if err != nil {

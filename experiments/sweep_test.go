@@ -198,7 +198,7 @@ func TestPlanSweep(t *testing.T) {
 		{Axis{"solver.lrr", []string{"1"}}, `unknown key "lrr" in solver`},
 		{Axis{"pruning.sparsity", []string{"1.5"}}, "pruning.sparsity (1.5) is outside [0, 1)"},
 		{Axis{"model.hidden.3", []string{"8"}}, "list index \"3\" is outside [0, 1)"},
-		{Axis{"steps.x", []string{"8"}}, "is below a plain value"},
+		{Axis{"steps.x", []string{"8"}}, `grid key steps.x: cannot set "x": its parent is a scalar, not a mapping or a list`},
 	}
 	for i, c := range bad {
 		_, err := PlanSweep("tiny.yaml", []byte(tinyRecipe), []Axis{c.axis})
