@@ -32,12 +32,13 @@ type Sensitivity struct {
 }
 
 // SensitivityProbe estimates how strongly a network's output moves when
-// its input is perturbed: for each row r of the input batch x it draws a
-// direction uniformly on the sphere, scales it to norm Radius, and
-// computes ‖f(x_r+δ_r) − f(x_r)‖/‖δ_r‖ on the output row r. This is a
-// finite-perturbation estimate of the local Lipschitz constant (the
-// input-Jacobian's gain in random directions), not the input-gradient
-// norm: it needs no gradient nodes and costs Samples+1 forward passes.
+// its input is perturbed. In each of Samples draws, for each row r of the
+// input batch x, it draws a direction uniformly on the sphere, scales it
+// to norm Radius, and computes ‖f(x_r+δ_r) − f(x_r)‖/‖δ_r‖ on the output
+// row r. This is a finite-perturbation estimate of the local Lipschitz
+// constant (the input-Jacobian's gain in random directions), not the
+// input-gradient norm. It needs no gradient nodes and costs Samples+1
+// forward passes.
 // Feed the Mean to an adaptive policy as a stability signal.
 //
 // A SensitivityProbe is not safe for concurrent use, and must not run

@@ -11,7 +11,7 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Matrix terms see a tensor with two or more axes as a matrix with
+// Matrix terms treat a tensor with two or more axes as a matrix with
 // shape[0] rows and the product of the other axes as columns, so a
 // convolution weight (out, in, kh, kw) is out×(in·kh·kw), one row per
 // filter. A dense layer's weight (in, out) is used as it is.

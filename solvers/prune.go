@@ -24,11 +24,11 @@ type Magnitude struct{}
 // random number generator (see WithSeed).
 type Random struct{}
 
-// Movement prunes the weights that moved least away from zero: the score
+// Movement prunes the weights that moved least away from zero. The score
 // of w is Σₜ wₜ·(wₜ₊₁ − wₜ), the weight times its update accumulated over
-// every step since Wrap (movement pruning, Sanh et al. 2020, written with
-// the actual update so that it applies to any inner solver). It costs one
-// copy of the weights and one pass per step.
+// every step since Wrap. This is movement pruning (Sanh et al. 2020),
+// written with the actual update so that it applies to any inner solver.
+// It costs one copy of the weights and one pass per step.
 type Movement struct{}
 
 // Taylor prunes the weights of smallest first-order Taylor score |w·g|,

@@ -142,14 +142,15 @@ type term struct {
 	key    string  // "penalty/<name>"
 }
 
-// Wrap returns a Solver around inner. The learning rate is required
-// (WithLearnRate or WithLearnRateSchedule) when a regularizer term acts
-// through the proximal step, and it is then applied to inner, which must
+// Wrap returns a Solver around inner. The learning rate (WithLearnRate or
+// WithLearnRateSchedule) is required when a regularizer term acts through
+// the proximal step. When given, it is applied to inner, which must then
 // be one of Gorgonia's Vanilla, Momentum, Adam, RMSProp or
 // BarzilaiBorwein solvers, or implement SetLearnRate(float64) as this
-// package's solvers do. Gorgonia v0.9.18's WithLearnRate does not reach
-// AdaGradSolver, so an AdaGrad inner solver cannot take a learning rate
-// from the wrapper.
+// package's solvers do. BarzilaiBorwein chooses its own step size, so
+// Wrap rejects it with a proximal term. Gorgonia v0.9.18's WithLearnRate
+// does not reach AdaGradSolver, so an AdaGrad inner solver cannot take a
+// learning rate from the wrapper.
 func Wrap(inner gorgonia.Solver, opts ...Option) (*Solver, error) {
 	if inner == nil {
 		return nil, errors.New("solvers: Wrap: inner solver is nil")
