@@ -32,15 +32,18 @@ type ReportOptions struct {
 }
 
 // WriteReport writes the Markdown file (see ReportOptions.Markdown) and
-// its SVG plots into dir (created if needed) from the records of one or more runs: a summary table with
-// the mean and sample standard deviation over seeds, sparsity and
-// accuracy over steps, λ and multipliers with policy decisions,
-// accuracy against sparsity across runs, and for the first seed of
-// every group the per-layer sparsity, weight-magnitude histograms at
-// phase boundaries, gradient norms, mask flips and the phases (see
-// Phase). The files are written into a temporary folder beside dir and
-// moved into dir only when all of them are written, so an error leaves
-// dir as it was.
+// its SVG plots into dir (created if needed) from the records of one or
+// more runs. The report contains a summary table with the mean and
+// sample standard deviation over seeds, sparsity and accuracy over
+// steps, λ and multipliers with policy decisions, and accuracy against
+// sparsity across runs. For the first seed of every group it adds the
+// per-layer sparsity, weight-magnitude histograms at phase boundaries,
+// gradient norms, mask flips and the phases (see Phase).
+//
+// The files are written into a temporary folder beside dir and moved
+// into dir only when all of them are written, so an error while writing
+// leaves dir as it was. A failed rename while moving the files into an
+// existing dir can leave some of its plots replaced (see moveReport).
 func WriteReport(dir string, records []Record, opts ReportOptions) error {
 	if len(records) == 0 {
 		return errors.New("experiments: WriteReport: no records")

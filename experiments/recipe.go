@@ -76,7 +76,7 @@ type Data struct {
 	SplitSeed uint64 `yaml:"split_seed"`
 }
 
-// Model sets the shape of the multilayer perceptron: the input and output
+// Model is the shape of the multilayer perceptron. The input and output
 // sizes come from the data set.
 type Model struct {
 	// Hidden lists the hidden layer widths, input side first.

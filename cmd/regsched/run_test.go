@@ -292,13 +292,21 @@ func TestSweepShardsAndReport(t *testing.T) {
 	}
 }
 
-func TestReportMarkdownName(t *testing.T) {
-	dir := t.TempDir()
+// runTiny runs the tiny recipe for 10 steps into DIR/runs/tiny, where
+// DIR is a new temporary folder, and returns DIR and DIR/runs.
+func runTiny(t *testing.T) (dir, runs string) {
+	t.Helper()
+	dir = t.TempDir()
 	recipe := writeRecipe(t, dir, "tiny.yaml", strings.Replace(tinyRecipe, "steps: 20", "steps: 10", 1))
-	runs := filepath.Join(dir, "runs")
+	runs = filepath.Join(dir, "runs")
 	if msg, code := execute(t, newRunCmd(), recipe, "--out", runs); code != 0 {
 		t.Fatalf("run: exit status %d: %s", code, msg)
 	}
+	return dir, runs
+}
+
+func TestReportMarkdownName(t *testing.T) {
+	dir, runs := runTiny(t)
 	cases := []struct {
 		markdown string
 		code     int
@@ -462,12 +470,7 @@ func TestRunHelpDefaults(t *testing.T) {
 }
 
 func TestReportMetricsFileAndOut(t *testing.T) {
-	dir := t.TempDir()
-	recipe := writeRecipe(t, dir, "tiny.yaml", strings.Replace(tinyRecipe, "steps: 20", "steps: 10", 1))
-	runs := filepath.Join(dir, "runs")
-	if msg, code := execute(t, newRunCmd(), recipe, "--out", runs); code != 0 {
-		t.Fatalf("run: exit status %d: %s", code, msg)
-	}
+	dir, runs := runTiny(t)
 	metrics := filepath.Join(runs, "tiny", experiments.MetricsFile)
 	if msg, code := execute(t, newReportCmd(), metrics); code != 0 {
 		t.Fatalf("report of a metrics file: exit status %d: %s", code, msg)
