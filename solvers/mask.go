@@ -319,9 +319,10 @@ func (s *Solver) pruneNM(nm NM, l *layer, target float64) int {
 }
 
 // erkCounts fills g.counts with the pruned units of each layer for target
-// s under ERK allocation: density εₗ·erkₗ per layer, layers whose density
-// would exceed 1 kept dense, and the total round(s·N) apportioned by
-// largest remainder (ties to the lower layer index).
+// s under ERK allocation. Layer l gets density ε·erkₗ, with one ε for the
+// group, and layers whose density would exceed 1 stay dense. The total
+// round(s·N) is apportioned by largest remainder, ties going to the lower
+// layer index.
 func erkCounts(g *pruneGroup, target float64) {
 	for j, l := range g.layers {
 		sum, prod := 0.0, 1.0

@@ -6,16 +6,16 @@ import (
 	"github.com/pkg/errors"
 )
 
-// SET is drop-and-grow regrowth with random growth (Mocanu et al. 2018):
-// every Every steps before End, each pruned parameter drops the fraction
-// f(t) of its kept weights with the smallest |w| and grows as many pruned
-// weights chosen at random. f(t) = DropFraction·(1+cos(π·t/End))/2 decays
+// SET is drop-and-grow regrowth with random growth (Mocanu et al. 2018).
+// Every Every steps before End, each pruned parameter drops the fraction
+// f(t) of its kept weights with the smallest |w|, at most as many as it
+// has pruned, and grows as many pruned weights chosen at random. f(t) = DropFraction·(1+cos(π·t/End))/2 decays
 // to 0 at End (the cosine decay of RigL). Grown weights start at 0, and
 // the number of pruned weights does not change.
 type SET struct {
-	Every        int     // steps between updates; 0 means 100
-	End          int     // the step where regrowth stops; required
-	DropFraction float64 // fraction at step 0; 0 means 0.3
+	Every        int     // steps between updates (0 means 100)
+	End          int     // the step where regrowth stops (required)
+	DropFraction float64 // fraction at step 0 (0 means 0.3)
 }
 
 // RigL is drop-and-grow regrowth that grows the pruned weights of largest
@@ -110,6 +110,9 @@ func (s *Solver) regrowGroup(g *pruneGroup, t int) int {
 		p := &s.params[l.param]
 
 		// Drop the kept weights of smallest magnitude.
+		// NOTE: a NaN weight gives a NaN score, which SelectSmallest does
+		// not accept. It may then mark fewer than d weights, so the number
+		// of pruned weights can change.
 		if p.w32 != nil {
 			absScores(scores, p.w32)
 		} else {
