@@ -21,8 +21,8 @@ type Checkpointer interface {
 }
 
 // ErrCorrupt is returned, wrapped, by Load for data that is not an intact
-// checkpoint: a wrong magic or version, a truncated file or a checksum
-// mismatch.
+// checkpoint: a wrong magic or version, a truncated file, a checksum
+// mismatch, or inner solver moments that are NaN or infinite.
 var ErrCorrupt = errors.New("solvers: corrupt checkpoint")
 
 // Checkpoint layout: magic, version (uint32), payload length (uint64),
@@ -122,7 +122,7 @@ func (s *Solver) LoadFile(path string) error {
 // Load restores state written by Save from a Solver built with the same
 // options. It rejects a truncated or corrupted checkpoint (ErrCorrupt) or
 // one written by a differently configured solver, and then changes
-// nothing. After Load the coefficient nodes hold λ of the restored step.
+// nothing. After Load the coefficient nodes contain λ of the restored step.
 // With a Gorgonia inner solver the inner moments restart from zero.
 func (s *Solver) Load(r io.Reader) error {
 	data, err := io.ReadAll(io.LimitReader(r, maxCheckpoint))
@@ -135,12 +135,12 @@ func (s *Solver) Load(r io.Reader) error {
 	}
 	version := binary.LittleEndian.Uint32(data[len(checkpointMagic):])
 	if version != checkpointVersion {
-		return errors.Wrapf(ErrCorrupt, "solvers: Load: version %d, want %d",
+		return errors.Wrapf(ErrCorrupt, "solvers: Load: version %d, expected %d",
 			version, checkpointVersion)
 	}
 	n := binary.LittleEndian.Uint64(data[len(checkpointMagic)+4:])
 	if n != uint64(len(data)-head-4) {
-		return errors.Wrapf(ErrCorrupt, "solvers: Load: payload of %d bytes, want %d",
+		return errors.Wrapf(ErrCorrupt, "solvers: Load: payload of %d bytes, expected %d",
 			len(data)-head-4, n)
 	}
 	sum := binary.LittleEndian.Uint32(data[len(data)-4:])
