@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// rootCmd is the top-level command; each subcommand file registers
+// rootCmd is the top-level command. Each subcommand file registers
 // itself in an init function.
 var rootCmd = &cobra.Command{
 	Use:           "regsched",

@@ -84,7 +84,7 @@ so a resumed run restarts them from zero and the command warns.`,
 		"write each run's weights and solver state every N steps, a multiple of the "+
 			"recipe's eval_every, to OUT/NAME/checkpoints (0: never)")
 	fl.BoolVar(&f.resume, "resume", false,
-		"continue the interrupted run folder OUT/NAME from its checkpoints; pass the same "+
+		"continue the interrupted run folder OUT/NAME from its checkpoints, given the same "+
 			"recipe and flags as the first time")
 	fl.BoolVar(&f.allSeeds, "all-seeds", false,
 		"print every evaluation of every seed (default: of the first seed only)")

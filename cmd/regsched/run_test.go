@@ -512,7 +512,7 @@ func TestSweepStoppedPointResumes(t *testing.T) {
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
 	err := cmd.ExecuteContext(ctx)
 	if err == nil || !strings.Contains(err.Error(), "sweep interrupted at step 0 of sparse/seed1 "+
-		"in point 0; run the same command with --resume") {
+		"in point 0. Run the same command with --resume") {
 		t.Fatalf("stopped sweep: error %v", err)
 	}
 

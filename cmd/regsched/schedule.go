@@ -68,7 +68,7 @@ shown with m at its initial value, because no signals are measured here.`,
 	cmd.Flags().StringVar(&opts.at, "at", "", "comma-separated steps to print, "+
 		"such as 0,500,1000 (default: 11 evenly spaced steps)")
 	cmd.Flags().StringVar(&opts.plot, "plot", "", "write a plot of the schedule to this "+
-		"file; the extension (.svg, .png, .pdf, .eps, .jpg, .tif) selects the format")
+		"file, in the format its extension selects (.svg, .png, .pdf, .eps, .jpg, .tif)")
 	return cmd
 }
 

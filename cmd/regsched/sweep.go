@@ -123,9 +123,9 @@ func chooseShard(cmd *cobra.Command, flag string, count int) (experiments.Shard,
 	switch {
 	case indexed && slurm:
 		return experiments.Shard{}, errors.New("both SLURM_ARRAY_TASK_ID and " +
-			"JOB_COMPLETION_INDEX are set, so the shard is ambiguous; unset one or pass --shard")
+			"JOB_COMPLETION_INDEX are set, so the shard is ambiguous: unset one or pass --shard")
 	case indexed && strings.TrimSpace(id) == "":
-		return experiments.Shard{}, errors.New("JOB_COMPLETION_INDEX is set but empty; " +
+		return experiments.Shard{}, errors.New("JOB_COMPLETION_INDEX is set but empty: " +
 			"unset it or pass --shard")
 	case indexed && count < 1:
 		return experiments.Shard{}, errors.Errorf("JOB_COMPLETION_INDEX is set (%s) but "+
@@ -133,7 +133,7 @@ func chooseShard(cmd *cobra.Command, flag string, count int) (experiments.Shard,
 			id, count)
 	case !indexed && cmd.Flags().Changed("shard-count"):
 		return experiments.Shard{}, errors.New("--shard-count needs JOB_COMPLETION_INDEX in " +
-			"the environment (a Kubernetes Indexed Job); outside one, pass --shard i/n")
+			"the environment (a Kubernetes Indexed Job), so outside one pass --shard i/n")
 	}
 	s, ok, err := experiments.ShardFromEnv(os.Getenv, count)
 	if err != nil || ok {
@@ -177,7 +177,7 @@ func runSweep(cmd *cobra.Command, points []experiments.SweepPoint, shard experim
 		unfinished := state == experiments.FolderPartial
 		if unfinished && !opts.resume {
 			return errors.Errorf("point %d: folder %s exists without %s, so an earlier sweep "+
-				"stopped inside this point; run the same command with --resume to continue it, "+
+				"stopped inside this point. Run the same command with --resume to continue it, "+
 				"or delete the folder to run the point again", p.Index, pointDir,
 				experiments.SummaryFile)
 		}
@@ -194,7 +194,7 @@ func runSweep(cmd *cobra.Command, points []experiments.SweepPoint, shard experim
 		})
 		progress.finish()
 		if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return errors.Errorf("sweep interrupted at step %d of %s in point %d; run the same "+
+			return errors.Errorf("sweep interrupted at step %d of %s in point %d. Run the same "+
 				"command with --resume to continue", progress.step, progress.current, p.Index)
 		}
 		if err != nil {
