@@ -243,7 +243,7 @@ func TestResumeAfterKill(t *testing.T) {
 	r, base, want := referenceRun(t)
 
 	// The copy taken at step 25, between the checkpoints at 20 and 30,
-	// holds only what had reached the disk by then.
+	// contains only what had reached the disk by then.
 	dir, killed := filepath.Join(base, "run"), filepath.Join(base, "killed")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -90,7 +90,7 @@ func TestReportFailureLeavesFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(entries) != 1 {
-		t.Errorf("parent holds %d entries, want only the report folder (temporary folder left?)",
+		t.Errorf("parent contains %d entries, want only the report folder (temporary folder left?)",
 			len(entries))
 	}
 }
