@@ -329,6 +329,7 @@ func (sn *SpectralNorm) iterate(m *mat.Dense) (float64, error) {
 	if iters == 0 {
 		iters = 1
 	}
+
 	r, c := m.Dims()
 	if sn.rows != r || sn.cols != c || sn.u == nil {
 		sn.rows, sn.cols = r, c
@@ -342,12 +343,13 @@ func (sn *SpectralNorm) iterate(m *mat.Dense) (float64, error) {
 			sn.v[i] = 1 / math.Sqrt(float64(c))
 		}
 	}
+
 	u, v := mat.NewVecDense(r, sn.u), mat.NewVecDense(c, sn.v)
 	var wv, wtu mat.VecDense
 	for k := 0; k < iters; k++ {
 		wtu.MulVec(m.T(), u)
 		if normalize(wtu.RawVector().Data) == 0 {
-			break // W is 0: keep the previous vectors.
+			break // Wᵀu is 0, as when W is 0, so keep the previous vectors.
 		}
 		v.CopyVec(&wtu)
 		wv.MulVec(m, v)
@@ -356,6 +358,7 @@ func (sn *SpectralNorm) iterate(m *mat.Dense) (float64, error) {
 		}
 		u.CopyVec(&wv)
 	}
+
 	wv.MulVec(m, v)
 	sn.sigma = mat.Norm(&wv, 2)
 	return sn.sigma, nil

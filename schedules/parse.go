@@ -169,6 +169,7 @@ func (p *parser) parseValue(depth int) (*value, error) {
 	if p.pos >= len(p.src) {
 		return nil, p.errorf(p.pos, "expected a value, found end of input")
 	}
+
 	start := p.pos
 	c := p.src[p.pos]
 	switch {

@@ -85,6 +85,7 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
+
 	bw := bufio.NewWriter(f)
 	if err = write(bw); err != nil {
 		return err
@@ -98,9 +99,11 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = f.Close(); err != nil {
 		return errors.Wrapf(err, "close %s", f.Name())
 	}
+
 	if err = os.Rename(f.Name(), path); err != nil {
 		return errors.Wrapf(err, "rename to %s", path)
 	}
+
 	d, err := os.Open(dir)
 	if err != nil {
 		return errors.Wrapf(err, "open directory %s", dir)

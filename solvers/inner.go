@@ -190,9 +190,11 @@ func (st *moments) prepare(model []gorgonia.ValueGrad, two bool) error {
 			}
 		}
 	}
+
 	if st.dtype != nil {
 		return nil
 	}
+
 	st.two = two
 	st.dtype = make([]dtypeKind, len(model))
 	st.m32, st.v32 = make([][]float32, len(model)), make([][]float32, len(model))

@@ -84,6 +84,7 @@ func (st *moments) unmarshal(kind string, two bool, data []byte) error {
 		return errors.Errorf("solvers: %s: state has second moments %v, expected %v",
 			kind, next.two, two)
 	}
+
 	n := d.count(8)
 	next.dtype = make([]dtypeKind, n)
 	next.m32, next.v32 = make([][]float32, n), make([][]float32, n)
@@ -109,6 +110,7 @@ func (st *moments) unmarshal(kind string, two bool, data []byte) error {
 				"moments in the state", kind, i, first, second)
 		}
 	}
+
 	if d.err == nil && (next.iter < 0 || len(d.b) != 0) {
 		return errors.Errorf("solvers: %s: state has step %d and %d bytes after it",
 			kind, next.iter, len(d.b))

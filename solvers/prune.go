@@ -270,6 +270,7 @@ func newLayer(n *gorgonia.Node, g *pruneGroup) (*layer, error) {
 		return nil, errors.Wrapf(err, "solvers: WithPruning: parameter %q with shape %v",
 			n.Name(), shape)
 	}
+
 	size := shape.TotalSize()
 	l := &layer{
 		node:   n,
@@ -284,6 +285,7 @@ func newLayer(n *gorgonia.Node, g *pruneGroup) (*layer, error) {
 	for i := range l.keep {
 		l.keep[i] = true
 	}
+
 	if nm, ok := g.structure.(NM); ok {
 		l.elScores = make([]float64, size)
 		l.runOrder = make([]int, nm.M)
@@ -296,6 +298,7 @@ func newLayer(n *gorgonia.Node, g *pruneGroup) (*layer, error) {
 			l.best = make([]int, int(slices.Max(l.outer))+1)
 		}
 	}
+
 	switch g.crit.(type) {
 	case Movement:
 		l.movement = make([]float64, size)

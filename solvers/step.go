@@ -378,6 +378,7 @@ func (s *Solver) innerStep(model []gorgonia.ValueGrad, eta float64) error {
 			keeps[i] = p.keep
 		}
 	}
+
 	var err error
 	if ms, ok := s.inner.(maskedStepper); ok {
 		pass := &s.pass
@@ -425,6 +426,7 @@ func (s *Solver) proxStep(eta float64) error {
 			return nil // innerStep applied every prox
 		}
 	}
+
 	for i := range s.terms {
 		t := &s.terms[i]
 		if t.prox == nil {
