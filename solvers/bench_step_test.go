@@ -86,9 +86,9 @@ func stepper(b *testing.B, inner gorgonia.Solver, wrap bool) func() {
 }
 
 // BenchmarkStep compares one Step of a bare inner Adam with the same Adam
-// wrapped with magnitude pruning of the three weight matrices (masks
-// updated every 100 steps towards 90%) and proximal L1 on the first, on
-// LeNet-300-100 shapes. "inner" and "wrapped" use this package's Adam,
+// wrapped, on LeNet-300-100 shapes. The wrapper prunes the three weight
+// matrices by magnitude (masks updated every 100 steps towards 90%) and
+// applies proximal L1 to the first. "inner" and "wrapped" use this package's Adam,
 // which does not allocate; "gorgonia-inner" and "gorgonia-wrapped" use
 // Gorgonia's AdamSolver, which allocates in every step. Each iteration
 // also copies the gradients in, the same for all.

@@ -454,9 +454,9 @@ func edgeFloat32s(r *rand.Rand, n int, t float32) []float32 {
 
 // TestSoftThresholdVectorMatchesScalar compares softThreshold32, which
 // uses AVX2 where available, bit for bit with the portable softThreshold
-// and with the definition sign(w)·max(|w|−t, 0) (+0 where it is zero or
-// masked), on every length up to 67, with and without a mask, at
-// thresholds 0, a subnormal, 0.5 and near the largest float32.
+// and with the definition sign(w)·max(|w|−t, 0), which is +0 where it is
+// zero or masked. It covers every length up to 67, with and without a
+// mask, at thresholds 0, a subnormal, 0.5 and near the largest float32.
 func TestSoftThresholdVectorMatchesScalar(t *testing.T) {
 	if !useAVX2 {
 		t.Log("no AVX2: softThreshold32 runs the portable path only")
