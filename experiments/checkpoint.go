@@ -102,7 +102,7 @@ func (t *trainer) loadCheckpoint(path string) (int, error) {
 		return 0, errors.Wrap(err, "experiments: resume")
 	}
 	bad := func(what string) error {
-		return errors.Errorf("experiments: resume: %s: %s; delete it to restart this run",
+		return errors.Errorf("experiments: resume: %s: %s, so delete it to restart this run",
 			path, what)
 	}
 	head := len(runCheckpointMagic) + 4
@@ -145,6 +145,7 @@ func (t *trainer) loadCheckpoint(path string) (int, error) {
 		return 0, bad(fmt.Sprintf("step %d and %d parameters do not fit %d steps and %d parameters",
 			step, count, t.recipe.Steps, len(params)))
 	}
+
 	weights := make([][]float64, len(params))
 	for i, p := range params {
 		n, ok := next()
@@ -158,6 +159,7 @@ func (t *trainer) loadCheckpoint(path string) (int, error) {
 		}
 		rest = rest[8*n:]
 	}
+
 	n, ok := next()
 	if !ok || n != uint64(len(rest)) {
 		return 0, bad("solver state has the wrong length")

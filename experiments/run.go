@@ -101,7 +101,7 @@ type ZeroCheck struct {
 // OK reports whether the matrix contains exactly the expected zeros.
 func (c ZeroCheck) OK() bool { return c.Zeros == c.Want }
 
-// Result is what Run returns: one summary per variant and seed, in the
+// Result is the outcome of Run: one summary per variant and seed, in the
 // order they ran (seed by seed, dense first).
 type Result struct {
 	Dir       string

@@ -50,6 +50,7 @@ func (r *Recipe) validate(name string, lines KeyLines) error {
 			e.Fail(fmt.Sprintf("model.hidden.%d", i), "(%d) is outside [1, %d]", h, maxWidth)
 		}
 	}
+
 	r.validateSolver(e)
 	if r.Steps < 1 || r.Steps > maxSteps {
 		e.Fail("steps", "(%d) is outside [1, %d]", r.Steps, maxSteps)
@@ -71,6 +72,7 @@ func (r *Recipe) validate(name string, lines KeyLines) error {
 		}
 		seen[s] = true
 	}
+
 	for i := range r.Penalties {
 		r.validatePenalty(e, i)
 	}
@@ -227,6 +229,7 @@ func (r *Recipe) validatePruning(e *FieldCheck) {
 	default:
 		e.Fail("pruning.criterion", "(%q) is unknown: expected %s", p.Criterion, criterionNames)
 	}
+
 	if _, err := parseStructure(p.Structure); err != nil {
 		e.Fail("pruning.structure", "%v", strings.TrimPrefix(err.Error(), "structure "))
 	}
@@ -244,6 +247,7 @@ func (r *Recipe) validatePruning(e *FieldCheck) {
 			e.Fail("pruning.regrowth", "needs unstructured pruning, not %s", p.Structure)
 		}
 	}
+
 	if p.Schedule != "" {
 		for _, f := range []struct {
 			key string
@@ -271,6 +275,7 @@ func (r *Recipe) validatePruning(e *FieldCheck) {
 			e.Fail("pruning.power", "(%v) must be positive and finite", p.Power)
 		}
 	}
+
 	if e.Err() != nil {
 		return
 	}
@@ -291,6 +296,7 @@ func (r *Recipe) validatePruning(e *FieldCheck) {
 		}
 		return true
 	})
+
 	final := s.At(r.Steps - 1)
 	if p.Schedule != "" && p.Sparsity != 0 && math.Abs(final-p.Sparsity) > 1e-12 {
 		e.Fail("pruning.sparsity", "(%v) differs from the value pruning.schedule reaches "+

@@ -186,6 +186,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	if err := checkOutFolder(f.out); err != nil {
 		return usageError{err}
 	}
+
 	dir := filepath.Join(f.out, r.Name)
 	_, statErr := os.Stat(dir)
 	state, stateErr := experiments.InspectRunFolder(r, dir)
@@ -216,6 +217,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 				s.At(r.Steps-1), r.Steps-1, r.Pruning.Sparsity)
 		}
 	}
+
 	// SIGINT or SIGTERM stops training at the next step boundary. Run then
 	// flushes metrics.jsonl, and the checkpoints on disk are complete.
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -236,6 +238,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+
 	if err := printSummary(out, res); err != nil {
 		return err
 	}
