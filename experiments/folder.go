@@ -38,16 +38,17 @@ func InspectRunFolder(r *Recipe, dir string) (FolderState, error) {
 	path := filepath.Join(dir, RecipeFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0, errors.Errorf("experiments: folder %s exists but has no readable %s; delete "+
+		return 0, errors.Errorf("experiments: folder %s exists but has no readable %s, so delete "+
 			"it or pick another --name", dir, RecipeFile)
 	}
 	saved, err := ParseRecipe(path, data)
 	if err != nil {
-		return 0, errors.Wrapf(err, "experiments: folder %s; delete it or pick another --name", dir)
+		return 0, errors.Wrapf(err, "experiments: folder %s has an invalid %s, so delete it or "+
+			"pick another --name", dir, RecipeFile)
 	}
 	if saved.Hash() != r.Hash() {
 		return 0, errors.Errorf("experiments: folder %s contains recipe %s (hash %s), not %s "+
-			"(hash %s), so the recipe or the grid changed since it ran; delete it or pick "+
+			"(hash %s), so the recipe or the grid changed since it ran. Delete it or pick "+
 			"another --name", dir, saved.Name, saved.Hash(), r.Name, r.Hash())
 	}
 	if _, err := os.Stat(filepath.Join(dir, SummaryFile)); err == nil {

@@ -43,9 +43,9 @@ func TestInspectRunFolder(t *testing.T) {
 		{write("done", RecipeFile, MetricsFile, SummaryFile), FolderDone, ""},
 		{write("partial", RecipeFile, MetricsFile), FolderPartial, ""},
 		{write("failed", RecipeFile, MetricsFile, FailedFile), FolderFailed, ""},
-		{write("empty"), 0, "has no readable recipe.yaml; delete it or pick another --name"},
+		{write("empty"), 0, "has no readable recipe.yaml, so delete it or pick another --name"},
 		{write("changed", "other "+RecipeFile, SummaryFile), 0,
-			"the recipe or the grid changed since it ran; delete it or pick another --name"},
+			"the recipe or the grid changed since it ran. Delete it or pick another --name"},
 	}
 	for i, c := range cases {
 		state, err := InspectRunFolder(r, c.dir)

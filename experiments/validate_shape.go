@@ -62,7 +62,7 @@ func (r *Recipe) validateDuplicatePenalties(e *FieldCheck) {
 			k := key{p.Term, p.L1Ratio, p.Axis, p.Eps, name}
 			if j, ok := first[k]; ok {
 				e.Fail(fmt.Sprintf("penalties.%d", i), "puts the term %s on %s a second time, "+
-					"after penalties.%d; merge the two penalties into one", p.Term, name, j)
+					"after penalties.%d, so merge the two penalties into one", p.Term, name, j)
 				return
 			}
 			first[k] = i
@@ -105,7 +105,7 @@ func (r *Recipe) validateStructureFit(e *FieldCheck, final float64) {
 		want := 1 - float64(nm.N)/float64(nm.M)
 		if math.Abs(final-want) > 1e-9 {
 			e.Fail("pruning.sparsity", "(%v) differs from %v, the sparsity of %s pruning "+
-				"(1 − N/M); set the final sparsity to %v", final, want, p.Structure, want)
+				"(1 − N/M), so set the final sparsity to %v", final, want, p.Structure, want)
 		}
 	}
 }
