@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -130,6 +131,25 @@ func TestSplitFixed(t *testing.T) {
 			t.Fatalf("Permutation: index %d repeated or out of range", i)
 		}
 		seen[i] = true
+	}
+}
+
+// TestPermutationPinned pins Permutation's output, so that a change in
+// math/rand/v2's PCG or in the shuffle, which would silently change
+// every recipe's split, fails here. The values were recorded from this
+// implementation with Go 1.26.
+func TestPermutationPinned(t *testing.T) {
+	for _, c := range []struct {
+		seed uint64
+		want []int
+	}{
+		{1, []int{7, 1, 6, 2, 3, 5, 9, 4, 8, 0}},
+		{42, []int{4, 8, 3, 2, 9, 7, 1, 6, 5, 0}},
+	} {
+		got := Permutation(10, c.seed)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("Permutation(10, %d) = %v, want %v", c.seed, got, c.want)
+		}
 	}
 }
 
