@@ -24,7 +24,7 @@ const (
 	defaultScheduleSteps = 1000 // --steps for a schedule without a span
 	maxTableSteps        = schedules.MaxStep
 	maxPlotSteps         = 1000000 // a plot draws every step
-	maxChangePoints      = 1000    // most every(...) change points in a table
+	maxChangePoints      = 1000    // maximum every(...) change points in a table
 )
 
 func init() { rootCmd.AddCommand(newScheduleCmd()) }
@@ -178,8 +178,8 @@ func checkPlotPath(path string, last int) error {
 			path, ext, strings.Join(plotFormats, ", "))}
 	}
 	if last > maxPlotSteps {
-		return usageError{fmt.Errorf("schedule: --steps (%d) is above %d, the most a plot "+
-			"draws", last, maxPlotSteps)}
+		return usageError{fmt.Errorf("schedule: --steps (%d) is above %d, the maximum "+
+			"number of steps a plot draws", last, maxPlotSteps)}
 	}
 	// Opening the file now reports an unwritable path before the table is
 	// printed. A file created only for this check is removed again.

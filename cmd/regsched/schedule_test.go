@@ -113,7 +113,7 @@ func TestScheduleUsageErrors(t *testing.T) {
 		{[]string{"linear(0, 1, 0, 10)", "--plot", filepath.Join(dir, "out.txt")},
 			`extension ".txt"`},
 		{[]string{"linear(0, 1, 0, 10)", "--steps", "2000000", "--plot", plot},
-			"the most a plot draws"},
+			"--steps (2000000) is above 1000000, the maximum number of steps a plot draws"},
 		{[]string{"linear(0, 1, 0, 10)", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{}, "expected one SPEC argument, got 0"},
 		{[]string{"linear(0, 1, 0, 10)", "constant(1)"}, "expected one SPEC argument, got 2"},
