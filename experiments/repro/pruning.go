@@ -127,8 +127,8 @@ func withLearnRate(spec string, setup Setup) Setup {
 }
 
 // allocatedWeights returns a set-up that prunes the weight matrices of a
-// model as one group by magnitude along the cubic schedule of p, sharing
-// the target among them as a says (solvers.Global or solvers.ERK).
+// model as one group by magnitude along the cubic schedule of p. The
+// allocation a (solvers.Global or solvers.ERK) shares the target among them.
 func allocatedWeights(p PruneProtocol, target float64, a solvers.Allocation) Setup {
 	return func(m *Model) (*gorgonia.Node, []solvers.Option, error) {
 		sched, err := schedules.Parse(p.GradualSpec(target))
