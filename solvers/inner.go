@@ -111,6 +111,10 @@ type moments struct {
 	m64   [][]float64
 	v64   [][]float64
 	dtype []dtypeKind
+
+	// placed is set once the moments lie where placeMoments puts them.
+	// Load clears it.
+	placed bool
 }
 
 // denseData returns the data of a parameter and its gradient.
@@ -169,8 +173,9 @@ func itoa(i int) string {
 	return string(b[p:])
 }
 
-// prepare checks every parameter before anything changes and allocates
-// the state on the first step.
+// prepare checks every parameter before anything changes. On the first
+// step it allocates the state, and after Load it moves the loaded state,
+// to the places placeMoments picks.
 func (st *moments) prepare(model []gorgonia.ValueGrad, two bool) error {
 	if st.dtype != nil && len(st.dtype) != len(model) {
 		return errors.Errorf("solvers: the parameter list has %d entries, but the state "+
@@ -191,30 +196,27 @@ func (st *moments) prepare(model []gorgonia.ValueGrad, two bool) error {
 		}
 	}
 
-	if st.dtype != nil {
+	if st.placed {
 		return nil
 	}
 
-	st.two = two
-	st.dtype = make([]dtypeKind, len(model))
-	st.m32, st.v32 = make([][]float32, len(model)), make([][]float32, len(model))
-	st.m64, st.v64 = make([][]float64, len(model)), make([][]float64, len(model))
+	if st.dtype == nil {
+		st.two = two
+		st.dtype = make([]dtypeKind, len(model))
+		st.m32, st.v32 = make([][]float32, len(model)), make([][]float32, len(model))
+		st.m64, st.v64 = make([][]float64, len(model)), make([][]float64, len(model))
+	}
 	for i, n := range model {
-		w32, _, w64, _, _ := denseData(n, i)
+		w32, g32, w64, g64, _ := denseData(n, i)
 		if w32 != nil {
 			st.dtype[i] = f32
-			st.m32[i] = make([]float32, len(w32))
-			if two {
-				st.v32[i] = make([]float32, len(w32))
-			}
+			placeMoments(&st.m32[i], &st.v32[i], w32, g32, st.two)
 		} else {
 			st.dtype[i] = f64
-			st.m64[i] = make([]float64, len(w64))
-			if two {
-				st.v64[i] = make([]float64, len(w64))
-			}
+			placeMoments(&st.m64[i], &st.v64[i], w64, g64, st.two)
 		}
 	}
+	st.placed = true
 	return nil
 }
 
@@ -239,6 +241,25 @@ func (st *moments) resetMoments(i int, reset []bool) {
 				st.v64[i][j] = 0
 			}
 		}
+	}
+}
+
+// resetPruned zeros the state of the weights of parameter i where keep
+// is false.
+func (st *moments) resetPruned(i int, keep []bool) {
+	if st.dtype == nil || i >= len(st.dtype) {
+		return
+	}
+	if st.dtype[i] == f32 {
+		applyMask(st.m32[i], keep)
+		if st.two {
+			applyMask(st.v32[i], keep)
+		}
+		return
+	}
+	applyMask(st.m64[i], keep)
+	if st.two {
+		applyMask(st.v64[i], keep)
 	}
 }
 
@@ -295,11 +316,12 @@ type maskedStepper interface {
 }
 
 // fusedPass is the wrapper's work on parameter i that an inner solver
-// runs chunk by chunk, f == nil meaning none. The gradients that keep[i]
-// rejects are zeroed before the update. After the update, after(i, lo,
-// hi) finishes the chunk when after is set. Otherwise the weights that
-// keep[i] rejects are zeroed. keep[i] is nil for a parameter that is
-// not pruned.
+// runs chunk by chunk, f == nil meaning none. After the update of a chunk,
+// after(i, lo, hi) finishes it when after is set. Otherwise the weights
+// that keep[i] rejects are zeroed. keep[i] is nil for a parameter that is
+// not pruned. The gradients of pruned weights are not masked: their
+// moments follow them, the weights are zeroed after the update, and the
+// wrapper zeros those moments before it changes a mask.
 type fusedPass struct {
 	keep  [][]bool
 	after func(i, lo, hi int)
@@ -316,7 +338,7 @@ func (f *fusedPass) chunked(i int) (bool, []bool) {
 // maskChunk is the number of weights a masked step handles at a time:
 // masking the gradient, updating and masking the weights of one chunk
 // while it is in the L1 cache costs no extra pass over memory.
-const maskChunk = 1024
+const maskChunk = 512
 
 // stepChunks runs update on parameter i, whose weights and gradient are
 // w and g. It does the work of f (see fusedPass) on each chunk of
@@ -329,12 +351,13 @@ func stepChunks[T float](i int, w, g []T, f *fusedPass, update func(lo, hi int))
 		update(0, len(w))
 		return
 	}
-	for lo := 0; lo < len(w); lo += maskChunk {
+	// Each chunk is finished one chunk behind the update, so that the
+	// vector loads of the finishing pass read weights the scalar update
+	// loop stored long before. Read right after, those stores would stall
+	// the loads, which cannot take their data from several narrower
+	// stores in flight.
+	finish := func(lo int) {
 		hi := min(lo+maskChunk, len(w))
-		if keep != nil {
-			applyMask(g[lo:hi], keep[lo:hi])
-		}
-		update(lo, hi)
 		switch {
 		case f.after != nil:
 			f.after(i, lo, hi)
@@ -342,6 +365,13 @@ func stepChunks[T float](i int, w, g []T, f *fusedPass, update func(lo, hi int))
 			applyMask(w[lo:hi], keep[lo:hi])
 		}
 	}
+	for lo := 0; lo < len(w); lo += maskChunk {
+		update(lo, min(lo+maskChunk, len(w)))
+		if lo > 0 {
+			finish(lo - maskChunk)
+		}
+	}
+	finish((len(w) - 1) / maskChunk * maskChunk)
 }
 
 func sgdStep[T float](i int, w, g []T, f *fusedPass, eta, batch, clip float64) {
@@ -467,3 +497,5 @@ func adamStep[T float](i int, w, g, m, v []T, f *fusedPass, s *Adam, iter int,
 
 func (s *Momentum) resetMoments(i int, reset []bool) { s.state.resetMoments(i, reset) }
 func (s *Adam) resetMoments(i int, reset []bool)     { s.state.resetMoments(i, reset) }
+func (s *Momentum) resetPruned(i int, keep []bool)   { s.state.resetPruned(i, keep) }
+func (s *Adam) resetPruned(i int, keep []bool)       { s.state.resetPruned(i, keep) }

@@ -95,15 +95,25 @@ func (s *Solver) accumulateMovement() {
 // returns whether any ran and how many mask entries they changed.
 func (s *Solver) updateMasks(t int) (bool, int) {
 	updated, flips := false, 0
+	r, resets := s.inner.(momentResetter)
 	for _, g := range s.groups {
-		switch {
-		case g.pendingUpdate:
-			flips += s.prune(g)
-			updated = true
-		case g.pendingRegrow:
-			flips += s.regrowGroup(g, t)
-			updated = true
+		if !g.pendingUpdate && !g.pendingRegrow {
+			continue
 		}
+		// The moments of pruned weights followed their gradients, which
+		// the inner solvers of this package do not mask. Zeroing them
+		// before the masks change starts a weight that comes back afresh.
+		for _, l := range g.layers {
+			if resets && l.masked() {
+				r.resetPruned(l.param, l.keep)
+			}
+		}
+		if g.pendingUpdate {
+			flips += s.prune(g)
+		} else {
+			flips += s.regrowGroup(g, t)
+		}
+		updated = true
 	}
 	return updated, flips
 }

@@ -87,9 +87,10 @@ func WithRegrowth(r Regrowth) PruneOption {
 }
 
 // momentResetter is an inner solver that can forget the moments of some
-// weights of parameter i.
+// weights of parameter i: those reset marks, or those keep rejects.
 type momentResetter interface {
 	resetMoments(i int, reset []bool)
+	resetPruned(i int, keep []bool)
 }
 
 // regrowGroup drops and grows weights of every layer of g at step t and

@@ -1,0 +1,80 @@
+package solvers
+
+import "unsafe"
+
+// Where the moments lie in memory matters to the speed of a step. Go
+// starts every large allocation on a page, so a weight, its gradient and
+// moments allocated the usual way share their address modulo 4 KiB. The
+// loop that updates them then loads and stores at addresses whose low 12
+// bits are equal, which processors check first when they match a load to
+// earlier stores, and loads wait on stores they do not depend on. On a
+// 2-core AMD EPYC, bare Adam steps on LeNet-300-100 shapes took from 0.7
+// to 1.3 ms depending on the process. The moments are therefore placed at
+// offsets modulo 4 KiB away from the weight, the gradient and each other.
+
+// pageBytes is the span modulo which addresses are compared.
+const pageBytes = 4096
+
+// placedSlice returns a zeroed slice of n elements whose first element
+// lies at byte offset off modulo pageBytes. off must be a multiple of
+// the element size.
+func placedSlice[T float](n int, off uintptr) []T {
+	size := unsafe.Sizeof(T(0))
+	pad := int(pageBytes / size)
+	buf := make([]T, n+pad)
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf))) % pageBytes
+	skip := int((off + pageBytes - start) % pageBytes / size)
+	return buf[skip : skip+n : skip+n]
+}
+
+// momentOffsets returns offsets modulo pageBytes for the two moments of
+// a weight at address w with its gradient at address g. Each is at least
+// 1 KiB from w and from the other, and at least 256 bytes from g.
+func momentOffsets(w, g uintptr) (m, v uintptr) {
+	base, gOff := w%pageBytes, g%pageBytes
+	found := 0
+	for k := uintptr(1); k <= 3 && found < 2; k++ {
+		o := (base + k*1024 + 128) % pageBytes
+		if pageDistance(o, gOff) < 256 {
+			continue
+		}
+		if found == 0 {
+			m = o
+		} else {
+			v = o
+		}
+		found++
+	}
+	return m, v
+}
+
+// pageDistance returns the distance between offsets a and b on a circle
+// of pageBytes.
+func pageDistance(a, b uintptr) uintptr {
+	d := (a + pageBytes - b) % pageBytes
+	return min(d, pageBytes-d)
+}
+
+// addressOf returns the address of the first element of x, or 0.
+func addressOf[T float](x []T) uintptr {
+	if len(x) == 0 {
+		return 0
+	}
+	return uintptr(unsafe.Pointer(unsafe.SliceData(x)))
+}
+
+// placeMoments moves the moments m and v (v only when two is set) of a
+// weight w with gradient g to the offsets momentOffsets gives, keeping
+// their values, and allocates them zeroed when they are nil.
+func placeMoments[T float](m, v *[]T, w, g []T, two bool) {
+	mOff, vOff := momentOffsets(addressOf(w), addressOf(g))
+	move := func(x *[]T, off uintptr) {
+		moved := placedSlice[T](len(w), off)
+		copy(moved, *x)
+		*x = moved
+	}
+	move(m, mOff)
+	if two {
+		move(v, vOff)
+	}
+}
