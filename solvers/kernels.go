@@ -150,12 +150,36 @@ func copyToFloat64[T float](dst []float64, w []T) {
 }
 
 // firstNonFinite32 is firstNonFinite for float32, with AVX2 where
-// available. The vector path sums in another order, so the norm may
-// differ from the scalar one in the last bits.
+// available. The vector path sums the squares in float32 within blocks of
+// 256 entries and in float64 across them, so the norm may differ from the
+// scalar one from about the sixth significant digit. When that sum is not
+// finite, or below 2⁻⁶⁰, where float32 squares lose precision, it sums
+// again in float64.
 func firstNonFinite32(g []float32, keep []bool) (int, float64) {
-	if !useAVX2 || len(g) < 8 {
+	if !useAVX2 || len(g) < 32 {
 		return firstNonFinite(g, keep)
 	}
+	n := len(g) &^ 31
+	var sum float64
+	var tail []bool
+	if keep != nil {
+		sum, tail = sumSquaresFastAVX2(g[:n], keep[:n], true), keep[n:]
+	} else {
+		sum = sumSquaresFastAVX2(g[:n], nil, false)
+	}
+	if !(sum >= 0x1p-60 && sum <= math.MaxFloat64) {
+		return firstNonFinite32Wide(g, keep)
+	}
+	bad, rest := firstNonFinite(g[n:], tail)
+	if bad >= 0 {
+		return n + bad, 0
+	}
+	return -1, sum + rest
+}
+
+// firstNonFinite32Wide is firstNonFinite32 with the squares summed in
+// float64.
+func firstNonFinite32Wide(g []float32, keep []bool) (int, float64) {
 	n := len(g) &^ 7
 	var sum float64
 	var finite bool

@@ -46,3 +46,10 @@ func sumSquaresAVX2(g []float32, keep []bool, masked bool) (sum float64, finite 
 //
 //go:noescape
 func weightStatsAVX2(w []float32) (zeros int, abs, sq float64)
+
+// sumSquaresFastAVX2 sums g² over the first len(g)/32·32 entries in
+// float32 blocks, skipping those keep rejects when masked. The sum is NaN
+// or +Inf when an entry is not finite or above 2⁶⁴ in magnitude.
+//
+//go:noescape
+func sumSquaresFastAVX2(g []float32, keep []bool, masked bool) (sum float64)

@@ -248,3 +248,94 @@ wsdone:
 	MOVSD X10, sq+40(FP)
 	VZEROUPPER
 	RET
+
+// SQ4 adds the squares of Y0–Y3 to the float32 accumulators Y6–Y9.
+#define SQ4 \
+	VMULPS Y0, Y0, Y0; \
+	VMULPS Y1, Y1, Y1; \
+	VMULPS Y2, Y2, Y2; \
+	VMULPS Y3, Y3, Y3; \
+	VADDPS Y0, Y6, Y6; \
+	VADDPS Y1, Y7, Y7; \
+	VADDPS Y2, Y8, Y8; \
+	VADDPS Y3, Y9, Y9
+
+// func sumSquaresFastAVX2(g []float32, keep []bool, masked bool) (sum float64)
+// Sums g² over the first len(g)/32·32 entries, skipping those keep
+// rejects when masked, as sumSquaresAVX2 does but in float32: each lane
+// of four accumulators adds the squares of 8 entries, and every 256
+// entries the accumulators are added into float64 totals. An entry above
+// 2⁶⁴ in magnitude overflows its float32 square, and a NaN or ±Inf
+// anywhere makes the sum NaN or +Inf.
+TEXT ·sumSquaresFastAVX2(SB), NOSPLIT, $0-64
+	MOVQ g_base+0(FP), DI
+	MOVQ g_len+8(FP), CX
+	MOVQ keep_base+24(FP), SI
+	MOVBLZX masked+48(FP), DX
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	SHRQ $5, CX
+	JZ fdone
+
+fouter:
+	MOVQ $8, BX
+	CMPQ CX, BX
+	CMOVQLT CX, BX
+	SUBQ BX, CX
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	TESTQ DX, DX
+	JZ fplain
+
+fmasked:
+	VPMOVZXBD (SI), Y0
+	VPMOVZXBD 8(SI), Y1
+	VPMOVZXBD 16(SI), Y2
+	VPMOVZXBD 24(SI), Y3
+	VCVTDQ2PS Y0, Y0
+	VCVTDQ2PS Y1, Y1
+	VCVTDQ2PS Y2, Y2
+	VCVTDQ2PS Y3, Y3
+	VMULPS (DI), Y0, Y0
+	VMULPS 32(DI), Y1, Y1
+	VMULPS 64(DI), Y2, Y2
+	VMULPS 96(DI), Y3, Y3
+	SQ4
+	ADDQ $128, DI
+	ADDQ $32, SI
+	DECQ BX
+	JNZ fmasked
+	JMP fflush
+
+fplain:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	SQ4
+	ADDQ $128, DI
+	DECQ BX
+	JNZ fplain
+
+fflush:
+	VADDPS Y7, Y6, Y6
+	VADDPS Y9, Y8, Y8
+	VADDPS Y8, Y6, Y6
+	VCVTPS2PD X6, Y0
+	VEXTRACTF128 $1, Y6, X1
+	VCVTPS2PD X1, Y1
+	VADDPD Y0, Y10, Y10
+	VADDPD Y1, Y11, Y11
+	TESTQ CX, CX
+	JNZ fouter
+
+fdone:
+	VADDPD Y11, Y10, Y10
+	VEXTRACTF128 $1, Y10, X11
+	VADDPD X11, X10, X10
+	VHADDPD X10, X10, X10
+	MOVSD X10, sum+56(FP)
+	VZEROUPPER
+	RET

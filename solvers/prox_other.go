@@ -11,3 +11,5 @@ func maskAVX2(w []float32, keep []bool) {}
 func sumSquaresAVX2(g []float32, keep []bool, masked bool) (float64, bool) { return 0, true }
 
 func weightStatsAVX2(w []float32) (int, float64, float64) { return 0, 0, 0 }
+
+func sumSquaresFastAVX2(g []float32, keep []bool, masked bool) float64 { return 0 }

@@ -533,10 +533,15 @@ func TestApplyMaskVectorMatchesScalar(t *testing.T) {
 
 // TestVectorStatisticsMatchScalar compares the AVX2 reductions with the
 // scalar ones: zero counts and non-finite indices exactly, sums to 1e-12
-// relative (they add in another order).
+// relative (they add in another order), and the gradient norms, summed in
+// float32 blocks, to 1e-6.
 func TestVectorStatisticsMatchScalar(t *testing.T) {
 	r := rand.New(rand.NewPCG(10, 11))
+	sizes := []int{300, 1000, 4099}
 	for n := 0; n <= 70; n += 3 {
+		sizes = append(sizes, n)
+	}
+	for _, n := range sizes {
 		w := make([]float32, n)
 		keep := make([]bool, n)
 		for i := range w {
@@ -553,7 +558,7 @@ func TestVectorStatisticsMatchScalar(t *testing.T) {
 		for _, k := range [][]bool{nil, keep} {
 			b1, s1 := firstNonFinite32(w, k)
 			b2, s2 := firstNonFinite(w, k)
-			if b1 != b2 || !near(s1, s2) {
+			if b1 != b2 || math.Abs(s1-s2) > 1e-6*math.Max(1, s2) {
 				t.Errorf("n=%d: firstNonFinite32 (%d, %v), scalar (%d, %v)", n, b1, s1, b2, s2)
 			}
 		}
@@ -574,6 +579,29 @@ func TestVectorStatisticsMatchScalar(t *testing.T) {
 				if b, _ := firstNonFinite32(w, k); b != -1 {
 					t.Errorf("n=%d, mask %v: finite input reported non-finite at %d", n, k != nil, b)
 				}
+			}
+		}
+	}
+}
+
+// TestGradientNormFallsBackToFloat64 checks the gradient norms that the
+// float32 block sums cannot hold: squares that overflow float32, squares
+// too small for it, and an all-zero gradient, each against the scalar
+// sum to 1e-12.
+func TestGradientNormFallsBackToFloat64(t *testing.T) {
+	for _, scale := range []float32{1e30, 1e-25, 0} {
+		g := make([]float32, 1000)
+		keep := make([]bool, len(g))
+		for i := range g {
+			g[i] = scale * float32(i%7+1)
+			keep[i] = i%3 > 0
+		}
+		for _, k := range [][]bool{nil, keep} {
+			b1, s1 := firstNonFinite32(g, k)
+			b2, s2 := firstNonFinite(g, k)
+			if b1 != -1 || b2 != -1 || math.Abs(s1-s2) > 1e-12*s2 {
+				t.Errorf("scale %v, mask %v: firstNonFinite32 (%d, %v), scalar (%d, %v)",
+					scale, k != nil, b1, s1, b2, s2)
 			}
 		}
 	}
