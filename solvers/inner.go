@@ -338,7 +338,7 @@ func (f *fusedPass) chunked(i int) (bool, []bool) {
 // maskChunk is the number of weights a masked step handles at a time:
 // masking the gradient, updating and masking the weights of one chunk
 // while it is in the L1 cache costs no extra pass over memory.
-const maskChunk = 512
+const maskChunk = 4096
 
 // stepChunks runs update on parameter i, whose weights and gradient are
 // w and g. It does the work of f (see fusedPass) on each chunk of

@@ -455,7 +455,7 @@ func edgeFloat32s(r *rand.Rand, n int, t float32) []float32 {
 // TestSoftThresholdVectorMatchesScalar compares softThreshold32, which
 // uses AVX2 where available, bit for bit with the portable softThreshold
 // and with the definition sign(w)·max(|w|−t, 0), which is +0 where it is
-// zero or masked. It covers every length up to 67, with and without a
+// zero or masked. It covers every length up to 140, with and without a
 // mask, at thresholds 0, a subnormal, 0.5 and near the largest float32.
 func TestSoftThresholdVectorMatchesScalar(t *testing.T) {
 	if !useAVX2 {
@@ -464,7 +464,7 @@ func TestSoftThresholdVectorMatchesScalar(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
 	thresholds := []float32{0, math.SmallestNonzeroFloat32, 0.5, math.MaxFloat32 / 2}
 	for ti, thr := range thresholds {
-		for n := 0; n <= 67; n++ {
+		for n := 0; n <= 140; n++ {
 			for _, masked := range []bool{false, true} {
 				w := edgeFloat32s(r, n, thr)
 				var keep []bool
@@ -511,7 +511,7 @@ func TestSoftThresholdVectorMatchesScalar(t *testing.T) {
 // entries unchanged (−0 stays −0), rejected ones +0.
 func TestApplyMaskVectorMatchesScalar(t *testing.T) {
 	r := rand.New(rand.NewPCG(12, 13))
-	for n := 0; n <= 67; n++ {
+	for n := 0; n <= 140; n++ {
 		w := edgeFloat32s(r, n, 1)
 		keep := make([]bool, n)
 		for i := range keep {
