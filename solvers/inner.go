@@ -335,9 +335,10 @@ func (f *fusedPass) chunked(i int) (bool, []bool) {
 	return f.keep[i] != nil || f.after != nil, f.keep[i]
 }
 
-// maskChunk is the number of weights a masked step handles at a time:
-// masking the gradient, updating and masking the weights of one chunk
-// while it is in the L1 cache costs no extra pass over memory.
+// maskChunk is the number of weights a fused step updates before it
+// finishes the chunk before them. Two chunks of weights, gradients, two
+// moments and mask, 136 KiB in float32, stay in a 256 KiB L2 cache, and
+// the calls per chunk cost little next to its update.
 const maskChunk = 4096
 
 // stepChunks runs update on parameter i, whose weights and gradient are

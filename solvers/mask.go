@@ -1,7 +1,10 @@
 package solvers
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
+	"unsafe"
 )
 
 // masked reports whether the layer has pruned weights.
@@ -53,17 +56,17 @@ func taylorScores[T float](dst []float64, w, g []T) {
 // false) and +Inf for NaN weights, as elementScores does for the other
 // criteria.
 func magnitudeScores[T float](dst []float64, w []T, keep []bool) {
+	const posInf, negInf = 0x7ff0000000000000, 0xfff0000000000000
 	dst = dst[:len(w)]
 	keep = keep[:len(w)]
 	for i, v := range w {
 		a := math.Abs(float64(v))
-		if a != a {
-			a = math.Inf(1)
-		}
-		if !keep[i] {
-			a = math.Inf(-1)
-		}
-		dst[i] = a
+		b := math.Float64bits(a)
+		nan := -uint64(boolToUint8(a != a))
+		b = b&^nan | posInf&nan
+		pruned := uint64(boolToUint8(keep[i])) - 1
+		b = b&^pruned | negInf&pruned
+		dst[i] = math.Float64frombits(b)
 	}
 }
 
@@ -265,10 +268,21 @@ func (s *Solver) applyUnits(l *layer, pruned []bool) int {
 func (s *Solver) applyElements(l *layer, pruned []bool) int {
 	keep := l.keep
 	pruned = pruned[:len(keep)]
-	flips, count := 0, 0
-	for i, old := range keep {
+	// Eight entries at a time: each bool is one byte, 0 or 1.
+	kb, pb := boolBytes(keep), boolBytes(pruned)
+	const ones = 0x0101010101010101
+	flips, count, i := 0, 0, 0
+	for ; i+8 <= len(kb); i += 8 {
+		old := binary.LittleEndian.Uint64(kb[i:])
+		p := binary.LittleEndian.Uint64(pb[i:])
+		k := p ^ ones
+		flips += bits.OnesCount64(old ^ k)
+		count += bits.OnesCount64(p)
+		binary.LittleEndian.PutUint64(kb[i:], k)
+	}
+	for ; i < len(keep); i++ {
 		k := !pruned[i]
-		flips += int(boolToUint8(k != old))
+		flips += int(boolToUint8(k != keep[i]))
 		count += int(boolToUint8(pruned[i]))
 		keep[i] = k
 	}
@@ -279,6 +293,11 @@ func (s *Solver) applyElements(l *layer, pruned []bool) int {
 	}
 	l.pruned, l.flips = count, flips
 	return flips
+}
+
+// boolBytes returns the bytes of b, each 0 or 1.
+func boolBytes(b []bool) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(b))), len(b))
 }
 
 // setKeep sets mask entry i of l, zeros the weight when it is pruned, and
