@@ -169,6 +169,9 @@ func (s *Solver) prune(g *pruneGroup) int {
 
 	for _, l := range g.layers {
 		unitScores := g.scores[l.offset : l.offset+l.units]
+		if s.rankKeys(g, l) {
+			continue // scored by selectLayer
+		}
 		if l.unitOf == nil {
 			s.elementScores(g, l, unitScores)
 			continue
@@ -199,8 +202,7 @@ func (s *Solver) prune(g *pruneGroup) int {
 			if g.alloc == ERK {
 				k = g.counts[j]
 			}
-			lo, hi := l.offset, l.offset+l.units
-			SelectSmallest(g.scores[lo:hi], k, g.scratch[lo:hi], g.pruned[lo:hi])
+			s.selectLayer(g, l, k)
 		}
 	}
 
@@ -210,6 +212,25 @@ func (s *Solver) prune(g *pruneGroup) int {
 	}
 	g.target, g.updated = target, true
 	return flips
+}
+
+// rankKeys reports whether the units of l are ranked by the uint32 keys
+// of magnitudeKeys32 rather than by float64 scores: magnitude pruning of
+// a float32 weight, by element, layer by layer.
+func (s *Solver) rankKeys(g *pruneGroup, l *layer) bool {
+	_, magnitude := g.crit.(Magnitude)
+	return magnitude && g.keys != nil && l.unitOf == nil && s.params[l.param].w32 != nil
+}
+
+// selectLayer marks in g.pruned the k units of l to prune, on their own.
+func (s *Solver) selectLayer(g *pruneGroup, l *layer, k int) {
+	lo, hi := l.offset, l.offset+l.units
+	if s.rankKeys(g, l) {
+		magnitudeKeys32(g.keys[lo:hi], s.params[l.param].w32, l.keep, g.hist)
+		selectSmallestKeys(g.keys[lo:hi], k, g.hist, g.pruned[lo:hi])
+		return
+	}
+	SelectSmallest(g.scores[lo:hi], k, g.scratch[lo:hi], g.pruned[lo:hi])
 }
 
 // protectFloor gives +Inf to the best unit of a layer, or, for

@@ -190,8 +190,10 @@ type pruneGroup struct {
 	scores  []float64
 	scratch []float64
 	pruned  []bool
-	grown   []bool // regrowth scratch
-	counts  []int  // pruned units per layer (scratch)
+	grown   []bool       // regrowth scratch
+	counts  []int        // pruned units per layer (scratch)
+	keys    []uint32     // magnitude keys (scratch), see rankKeys
+	hist    *radixCounts // radix counts for keys
 	erk     []float64
 	dense   []bool
 }
@@ -253,6 +255,12 @@ func (s *Solver) checkGroups() error {
 		g.pruned = make([]bool, g.units)
 		g.grown = make([]bool, g.units)
 		g.counts = make([]int, len(g.layers))
+		if _, ok := g.crit.(Magnitude); ok && g.alloc != Global && g.units < math.MaxInt32 {
+			if _, ok := g.structure.(Unstructured); ok {
+				g.keys = make([]uint32, g.units)
+				g.hist = new(radixCounts)
+			}
+		}
 		g.erk = make([]float64, len(g.layers))
 		g.dense = make([]bool, len(g.layers))
 	}
