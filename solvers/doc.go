@@ -31,11 +31,16 @@
 // solver. It applies each proximal term with threshold η(t)·λ(t),
 // re-applies the masks and updates them at the steps the sparsity
 // schedule sets. Last, it measures the signals, lets adaptive policies
-// move, writes λ(t+1) into the coefficient nodes and records the metrics. This package's inner
-// solvers zero the gradients and weights of pruned entries inside their
-// own pass, which gives the same bits as the separate passes the wrapper
-// makes around any other solver. Without a Recorder or an adaptive
-// policy, the weight metrics are measured when Metrics is called.
+// move, writes λ(t+1) into the coefficient nodes and records the
+// metrics.
+//
+// This package's inner solvers zero the pruned weights inside their own
+// pass, which gives the kept weights the same bits as the separate passes
+// the wrapper makes around any other solver. They are not given masked
+// gradients: the moments of a pruned weight follow its gradient and are
+// zeroed before each mask update, so a weight that comes back starts
+// afresh. Without a Recorder or an adaptive policy, the weight metrics
+// are measured when Metrics is called.
 //
 // # Pruning
 //

@@ -67,9 +67,14 @@ type param struct {
 //     nodes for the next forward pass.
 //  7. Record the metrics and pass them to the Recorder.
 //
-// With an inner solver of this package, steps 2, 4 (when every proximal
-// term is L1) and 5 (the masking) run inside its pass over each chunk of
-// weights, with the same result. Scores that need the gradient (Taylor
+// With an inner solver of this package, step 2 is left out, and steps 4
+// (when every proximal term is L1) and 5 (the masking) run inside its
+// pass over each chunk of weights. The kept weights come out the same,
+// bit for bit. The moments of pruned weights follow their gradients
+// instead of decaying, and they are zeroed before every mask update, so
+// a weight that comes back starts with zero moments, as a regrown one
+// does. Under Gorgonia's solvers it keeps the moments it had when it was
+// pruned, decayed. Scores that need the gradient (Taylor
 // pruning, RigL regrowth) are read between steps 1 and 2, because
 // Gorgonia's solvers zero the gradient. An error from the inner solver
 // itself is returned wrapped, and the weights it already changed stay
@@ -356,19 +361,13 @@ func (p *param) setScalar(kind dtypeKind, g gorgonia.Value, ok bool, grad func()
 	return nil
 }
 
-// innerStep runs the inner solver with the gradients of pruned weights
-// zeroed. An inner solver of this package zeros them, and the pruned
-// weights after its update, in its own pass over each chunk of weights.
+// innerStep runs the inner solver. An inner solver of this package
+// zeros the pruned weights after its update, in its own pass over each
+// chunk of weights, and leaves their gradients as they are (see Step).
 // When every proximal term is L1, at most one per parameter, that pass
 // also applies the prox with threshold η·λ and measures the weights. For
-// any other solver the gradients are zeroed before it runs, and the
-// weights after the proximal step.
-//
-// NOTE: with its gradient zeroed, Adam's float32 first moment of a pruned
-// weight decays by β₁ = 0.9 per step and is subnormal from about 760 to
-// 980 steps after pruning (for |m| between 0.001 and 1), then 0. On an
-// AMD EPYC, an Adam step over 235 200 weights with one moment in 7
-// subnormal took 2 to 4 times as long as with none.
+// any other solver the gradients of pruned weights are zeroed before it
+// runs, and the weights after the proximal step.
 func (s *Solver) innerStep(model []gorgonia.ValueGrad, eta float64) error {
 	keeps := s.keeps
 	for i := range s.params {
