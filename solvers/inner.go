@@ -317,14 +317,15 @@ type maskedStepper interface {
 
 // fusedPass is the wrapper's work on parameter i that an inner solver
 // runs chunk by chunk, f == nil meaning none. After the update of a chunk,
-// after(i, lo, hi) finishes it when after is set. Otherwise the weights
-// that keep[i] rejects are zeroed. keep[i] is nil for a parameter that is
+// after(i, lo, hi) finishes it when after is set and finish[i] is true.
+// Otherwise the weights that keep[i] rejects are zeroed. keep[i] is nil for a parameter that is
 // not pruned. The gradients of pruned weights are not masked: their
 // moments follow them, the weights are zeroed after the update, and the
 // wrapper zeros those moments before it changes a mask.
 type fusedPass struct {
-	keep  [][]bool
-	after func(i, lo, hi int)
+	keep   [][]bool
+	after  func(i, lo, hi int)
+	finish []bool // after runs on parameter i only where finish[i] is set
 }
 
 // chunked reports whether parameter i needs chunks, and returns its mask.
@@ -332,8 +333,11 @@ func (f *fusedPass) chunked(i int) (bool, []bool) {
 	if f == nil {
 		return false, nil
 	}
-	return f.keep[i] != nil || f.after != nil, f.keep[i]
+	return f.keep[i] != nil || f.finishes(i), f.keep[i]
 }
+
+// finishes reports whether after runs on parameter i.
+func (f *fusedPass) finishes(i int) bool { return f.after != nil && f.finish[i] }
 
 // maskChunk is the number of weights a fused step updates before it
 // finishes the chunk before them. Two chunks of weights, gradients, two
@@ -362,7 +366,7 @@ func stepChunks[T float](i int, w, g []T, f *fusedPass, update func(lo, hi int))
 	finish := func(lo int) {
 		hi := min(lo+maskChunk, len(w))
 		switch {
-		case f.after != nil:
+		case f.finishes(i):
 			f.after(i, lo, hi)
 		case keep != nil:
 			applyMask(w[lo:hi], keep[lo:hi])

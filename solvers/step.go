@@ -389,6 +389,7 @@ func (s *Solver) innerStep(model []gorgonia.ValueGrad, eta float64) error {
 				if k := s.l1Term[i]; k >= 0 {
 					s.l1Threshold[i] = eta * s.terms[k].lambda
 				}
+				pass.finish[i] = s.eager || s.l1Term[i] >= 0
 			}
 			clear(s.zeros)
 			clear(s.absSum)
@@ -699,6 +700,7 @@ func (s *Solver) initMetrics() {
 	// L1, at most one per parameter.
 	s.l1Term = make([]int, len(s.params))
 	s.l1Threshold = make([]float64, len(s.params))
+	s.pass.finish = make([]bool, len(s.params))
 	for i := range s.l1Term {
 		s.l1Term[i] = -1
 	}
