@@ -39,8 +39,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Save writes the solver's state: the step counter, the random number
 // generator, λ of every term, the state of every adaptive policy, every
 // mask and pruning score, and the inner solver's state when it is a
-// Checkpointer (see InnerCheckpointed). It does not write the model's
-// weights, which belong with the model.
+// Checkpointer (see InnerCheckpointed). Before it writes the inner state,
+// it zeros the moments of pruned weights: they move only their own
+// weight, which the mask holds at 0, and the next mask update zeros them
+// anyway. It does not write the model's weights, which belong with the
+// model.
 func (s *Solver) Save(w io.Writer) error {
 	payload, err := s.marshal()
 	if err != nil {
@@ -301,6 +304,7 @@ func (s *Solver) marshal() ([]byte, error) {
 	cp, ok := s.inner.(Checkpointer)
 	e.bool(ok)
 	if ok {
+		s.resetPrunedMoments()
 		st, err := cp.MarshalState()
 		if err != nil {
 			return nil, errors.Wrap(err, "solvers: Save: inner solver")

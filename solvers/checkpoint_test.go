@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"math"
@@ -48,9 +49,13 @@ func setWeights(t *testing.T, m *model, w [][]float64) {
 	for i, p := range m.params {
 		g, _ := p.Grad()
 		g.(*tensor.Dense).Zero()
-		d := p.Value().(*tensor.Dense).Float32s()
+		d := p.Value().(*tensor.Dense)
+		if d.Dtype() == tensor.Float64 {
+			copy(d.Float64s(), w[i])
+			continue
+		}
 		for j, v := range w[i] {
-			d[j] = float32(v)
+			d.Float32s()[j] = float32(v)
 		}
 	}
 }
@@ -84,6 +89,155 @@ func TestResumeIsBitIdentical(t *testing.T) {
 			if j := bitsEqual(want[p], got[p]); j >= 0 {
 				t.Fatalf("case %d (stopped at %d): %s[%d] = %v, uninterrupted run gives %v",
 					i, k, m2.params[p].Name(), j, got[p][j], want[p][j])
+			}
+		}
+	}
+}
+
+// TestResumeRestoresInnerState stops runs of each of this package's
+// moment solvers, in float32 and float64, at steps around mask updates
+// that bring pruned weights back and around RigL regrowths, and resumes
+// them in a fresh solver. After the rest of the run, the weights and the
+// saved state, moments included, must equal those of an uninterrupted
+// run bit for bit.
+func TestResumeRestoresInnerState(t *testing.T) {
+	inners := []func() gorgonia.Solver{
+		func() gorgonia.Solver { return NewMomentum() },
+		func() gorgonia.Solver { return NewAdam() },
+		func() gorgonia.Solver { return NewAdamW() },
+	}
+	prunings := []struct {
+		name   string
+		option func(m *model) Option
+	}{
+		{"rise and fall", func(m *model) Option {
+			return WithPruning(m.w1, Magnitude{}, upDown{}, UpdateEvery(3))
+		}},
+		{"rigl", func(m *model) Option {
+			return WithPruning(m.w1, Magnitude{}, constant(0.5), WithRegrowth(RigL{Every: 3, End: 30}))
+		}},
+	}
+	const steps = 40
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, newInner := range inners {
+			for _, pruning := range prunings {
+				name := fmt.Sprintf("%T %v %s", newInner(), dt, pruning.name)
+				build := func() (*model, *Solver) {
+					m := newModel(t, dt, 77)
+					s, err := Wrap(newInner(), WithLearnRate(0.02), pruning.option(m))
+					if err != nil {
+						t.Fatal(err)
+					}
+					return m, s
+				}
+				ref, rs := build()
+				ref.train(t, rs, steps)
+				var want bytes.Buffer
+				if err := rs.Save(&want); err != nil {
+					t.Fatal(err)
+				}
+
+				for _, k := range []int{1, 14, 15, 16, 29, 31} {
+					m, s := build()
+					m.train(t, s, k)
+					var buf bytes.Buffer
+					if err := s.Save(&buf); err != nil {
+						t.Fatal(err)
+					}
+					m2, s2 := build()
+					setWeights(t, m2, weightsOf(m))
+					if err := s2.Load(&buf); err != nil {
+						t.Fatalf("%s stopped at %d: Load: %v", name, k, err)
+					}
+					m2.train(t, s2, steps-k)
+					for p, w := range weightsOf(ref) {
+						got := float64s(m2.params[p])
+						if j := bitsEqual(w, got); j >= 0 {
+							t.Fatalf("%s stopped at %d: %s[%d] = %v, uninterrupted run gives %v",
+								name, k, m2.params[p].Name(), j, got[j], w[j])
+						}
+					}
+					var got bytes.Buffer
+					if err := s2.Save(&got); err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(got.Bytes(), want.Bytes()) {
+						t.Errorf("%s stopped at %d: saved state differs from the uninterrupted "+
+							"run's", name, k)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSaveAfterHugePrunedGradient gives a pruned weight a finite
+// gradient whose square overflows, which makes its Adam second moment
+// infinite, and requires that Save still writes a checkpoint that Load
+// accepts and that the resumed run equals the uninterrupted one bit for
+// bit.
+func TestSaveAfterHugePrunedGradient(t *testing.T) {
+	cases := []struct {
+		dtype tensor.Dtype
+		huge  float64
+	}{
+		{tensor.Float32, 3e19},
+		{tensor.Float64, 1e160},
+	}
+	for _, c := range cases {
+		build := func() (*model, *Solver) {
+			m := newModel(t, c.dtype, 41)
+			s, err := Wrap(NewAdam(), WithLearnRate(0.02),
+				WithPruning(m.w1, Magnitude{}, ramp{to: 0.6, end: 12}, UpdateEvery(4)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m, s
+		}
+		// step runs the graph and gives the first pruned weight of w1 the
+		// huge gradient before the Step.
+		step := func(m *model, s *Solver) {
+			m.forward(t)
+			g, _ := m.w1.Grad()
+			d := g.(*tensor.Dense)
+			if j := slices.Index(s.groups[0].layers[0].keep, false); j >= 0 {
+				if c.dtype == tensor.Float32 {
+					d.Float32s()[j] = float32(c.huge)
+				} else {
+					d.Float64s()[j] = c.huge
+				}
+			}
+			if err := s.Step(gorgonia.NodesToValueGrads(m.params)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const steps, stop = 12, 6
+		ref, rs := build()
+		for range steps {
+			step(ref, rs)
+		}
+
+		m, s := build()
+		for range stop {
+			step(m, s)
+		}
+		var buf bytes.Buffer
+		if err := s.Save(&buf); err != nil {
+			t.Fatal(err)
+		}
+		m2, s2 := build()
+		setWeights(t, m2, weightsOf(m))
+		if err := s2.Load(&buf); err != nil {
+			t.Fatalf("%v: Load: %v", c.dtype, err)
+		}
+		for range steps - stop {
+			step(m2, s2)
+		}
+		for p, w := range weightsOf(ref) {
+			got := float64s(m2.params[p])
+			if j := bitsEqual(w, got); j >= 0 {
+				t.Fatalf("%v: %s[%d] = %v, uninterrupted run gives %v",
+					c.dtype, m2.params[p].Name(), j, got[j], w[j])
 			}
 		}
 	}

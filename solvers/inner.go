@@ -245,9 +245,13 @@ func (st *moments) resetMoments(i int, reset []bool) {
 }
 
 // resetPruned zeros the state of the weights of parameter i where keep
-// is false.
+// is false. It leaves state of another size as it is, such as state that
+// Load restored for another model, which the next Step rejects.
 func (st *moments) resetPruned(i int, keep []bool) {
 	if st.dtype == nil || i >= len(st.dtype) {
+		return
+	}
+	if len(st.m32[i])+len(st.m64[i]) != len(keep) {
 		return
 	}
 	if st.dtype[i] == f32 {

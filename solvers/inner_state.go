@@ -70,8 +70,12 @@ func (st *moments) marshal(kind string) []byte {
 // unmarshal restores state written by marshal for a solver of this kind,
 // which keeps second moments when two is set. It rejects state whose
 // moments do not pair up, so that a later step cannot index past them,
-// and moments that are NaN or infinite (ErrCorrupt), which no step
-// writes because Step rejects non-finite gradients.
+// and moments that are NaN or infinite (ErrCorrupt).
+//
+// NOTE: a step can make a moment infinite from a finite gradient, because
+// Adam's second moment overflows where |g| exceeds 2⁶⁴ in float32 or 2⁵¹²
+// in float64. Solver.Save zeros the moments of pruned weights, but such a
+// moment of a kept weight makes a checkpoint that Load rejects.
 func (st *moments) unmarshal(kind string, two bool, data []byte) error {
 	d := &decoder{b: data}
 	if k := d.str(); d.err == nil && k != kind {

@@ -3,6 +3,7 @@ package solvers
 import (
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -252,5 +253,36 @@ func TestReturningWeightsStartAfresh(t *testing.T) {
 				t.Fatal("no pruned weight came back, so the test shows nothing")
 			}
 		})
+	}
+}
+
+// TestResetPrunedMoments checks that resetPruned zeros the moments of
+// the weights a mask rejects and keeps the others, and that it leaves
+// alone state of another size or for a parameter it does not have.
+func TestResetPrunedMoments(t *testing.T) {
+	keep := []bool{true, false, true, false}
+	cases := []struct {
+		name  string
+		i     int
+		keep  []bool
+		wantM []float32
+		wantV []float32
+	}{
+		{"mask", 0, keep, []float32{1, 0, 3, 0}, []float32{5, 0, 7, 0}},
+		{"longer mask", 0, append(keep, false), []float32{1, 2, 3, 4}, []float32{5, 6, 7, 8}},
+		{"shorter mask", 0, keep[:3], []float32{1, 2, 3, 4}, []float32{5, 6, 7, 8}},
+		{"no such parameter", 1, keep, []float32{1, 2, 3, 4}, []float32{5, 6, 7, 8}},
+	}
+	for _, c := range cases {
+		st := moments{two: true, dtype: []dtypeKind{f32},
+			m32: [][]float32{{1, 2, 3, 4}}, v32: [][]float32{{5, 6, 7, 8}},
+			m64: [][]float64{nil}, v64: [][]float64{nil}}
+		st.resetPruned(c.i, c.keep)
+		if !slices.Equal(st.m32[0], c.wantM) {
+			t.Errorf("%s: first moments %v, want %v", c.name, st.m32[0], c.wantM)
+		}
+		if !slices.Equal(st.v32[0], c.wantV) {
+			t.Errorf("%s: second moments %v, want %v", c.name, st.v32[0], c.wantV)
+		}
 	}
 }

@@ -121,6 +121,25 @@ func (s *Solver) updateMasks(t int) (bool, int) {
 	return updated, flips
 }
 
+// resetPrunedMoments zeros the inner solver's moments of every pruned
+// weight, which Save does first because a gradient whose square
+// overflows can make them infinite and Load rejects such state. Zeroing
+// them changes no result: they move only their own weight, which the
+// mask holds at 0, until the next mask update zeros them.
+func (s *Solver) resetPrunedMoments() {
+	r, ok := s.inner.(momentResetter)
+	if !ok || !s.bound {
+		return
+	}
+	for _, g := range s.groups {
+		for _, l := range g.layers {
+			if l.masked() {
+				r.resetPruned(l.param, l.keep)
+			}
+		}
+	}
+}
+
 // elementScores writes the criterion's score of every weight of l into
 // dst, with -Inf for weights already pruned and +Inf for NaN scores.
 func (s *Solver) elementScores(g *pruneGroup, l *layer, dst []float64) {

@@ -607,6 +607,45 @@ func TestGradientNormFallsBackToFloat64(t *testing.T) {
 	}
 }
 
+// TestGradientCheckFindsEveryNonFinite puts a NaN, +Inf or −Inf at each
+// position of gradients of every length up to 300, kept or pruned, among
+// entries whose squares overflow float32 or fall below its normal range.
+// firstNonFinite32 must return the index the scalar check returns, and
+// without such an entry the same norm to 1e-6 relative.
+func TestGradientCheckFindsEveryNonFinite(t *testing.T) {
+	r := rand.New(rand.NewPCG(14, 15))
+	scales := []float32{1, 1e-20, 1e19, 3e19}
+	bad := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}
+	for n := 0; n <= 300; n++ {
+		g := make([]float32, n)
+		keep := make([]bool, n)
+		for pos := -1; pos < n; pos++ {
+			for _, masked := range []bool{false, true} {
+				for i := range g {
+					g[i] = float32(r.NormFloat64()) * scales[i%len(scales)]
+					keep[i] = r.IntN(3) > 0
+				}
+				var k []bool
+				if masked {
+					k = keep
+				}
+				if pos >= 0 {
+					g[pos] = bad[r.IntN(len(bad))]
+				}
+				b1, s1 := firstNonFinite32(g, k)
+				b2, s2 := firstNonFinite(g, k)
+				if b1 != b2 {
+					t.Fatalf("n=%d, non-finite entry at %d, masked %v: firstNonFinite32 "+
+						"returns index %d, the scalar check %d", n, pos, masked, b1, b2)
+				}
+				if math.Abs(s1-s2) > 1e-6*s2 {
+					t.Fatalf("n=%d, masked %v: norm² %v, the scalar check %v", n, masked, s1, s2)
+				}
+			}
+		}
+	}
+}
+
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(1, math.Abs(b)) }
 
 // TestRegrowthDropFractionDecays checks the flips of each drop-and-grow
