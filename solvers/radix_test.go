@@ -128,11 +128,12 @@ func TestSelectSmallestKeysEdgeCases(t *testing.T) {
 // so that SGD with η = 1 keeps the copies equal and the magnitudes tied.
 // Some weights are NaN or infinite, and the target rises and falls. A
 // float32 weight is ranked by uint32 keys and a float64 one by
-// SelectSmallest. Under Uniform and ERK allocation, both must give the
-// same masks after every step.
+// SelectSmallest. Under Uniform and ERK allocation, and Global, which
+// ranks both types by SelectSmallest, both must give the same masks after
+// every step.
 func TestMagnitudeMasksAgreeAcrossFloatTypes(t *testing.T) {
 	shapes := []tensor.Shape{{6, 7}, {33}, {1030}}
-	for _, alloc := range []Allocation{Uniform, ERK} {
+	for _, alloc := range []Allocation{Uniform, ERK, Global} {
 		models := map[tensor.Dtype]*shapedModel{}
 		solvers := map[tensor.Dtype]*Solver{}
 		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {

@@ -526,3 +526,84 @@ func TestRejectedStepChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectedStepPrunedNonFinite puts a NaN or ±Inf into the gradient
+// of a pruned or a kept weight, both in the part that the vector check
+// sums and in its scalar tail. The inner solver is this package's Adam,
+// which does not mask the gradients of pruned weights. Step must reject
+// each and leave the weights and the saved state as they were.
+func TestRejectedStepPrunedNonFinite(t *testing.T) {
+	m := newModel(t, tensor.Float32, 17)
+	s, err := Wrap(NewAdam(), WithLearnRate(0.01),
+		WithPruning(m.w1, Magnitude{}, constant(0.5)),
+		WithPruning(m.w2, Magnitude{}, constant(0.5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.train(t, s, 3)
+
+	// w1 has 96 weights, all summed by the vector check, and w2 has 36,
+	// of which the last 4 form the scalar tail.
+	find := func(keep []bool, kept bool, from int) int {
+		for j := from; j < len(keep); j++ {
+			if keep[j] == kept {
+				return j
+			}
+		}
+		t.Fatalf("no weight with kept = %v from index %d", kept, from)
+		return -1
+	}
+	cases := []struct {
+		name  string
+		node  *gorgonia.Node
+		param int
+		kept  bool
+		from  int
+		value float32
+	}{
+		{"pruned w1, NaN", m.w1, 0, false, 0, float32(math.NaN())},
+		{"pruned w1, +Inf", m.w1, 0, false, 40, float32(math.Inf(1))},
+		{"kept w1, -Inf", m.w1, 0, true, 0, float32(math.Inf(-1))},
+		{"pruned w2, NaN", m.w2, 2, false, 0, float32(math.NaN())},
+		{"pruned w2 tail, NaN", m.w2, 2, false, 32, float32(math.NaN())},
+		{"kept w2 tail, +Inf", m.w2, 2, true, 32, float32(math.Inf(1))},
+	}
+	for _, c := range cases {
+		// Gorgonia adds gradients into the dual values, and a rejected
+		// Step leaves them, so they are cleared before the graph runs.
+		for _, p := range m.params {
+			g, _ := p.Grad()
+			g.(*tensor.Dense).Zero()
+		}
+		m.forward(t)
+		var before bytes.Buffer
+		if err := s.Save(&before); err != nil {
+			t.Fatal(err)
+		}
+		weights := weightsOf(m)
+
+		j := find(s.params[c.param].keep, c.kept, c.from)
+		g, _ := c.node.Grad()
+		g.(*tensor.Dense).Float32s()[j] = c.value
+		err := s.Step(gorgonia.NodesToValueGrads(m.params))
+		if err == nil || !strings.Contains(err.Error(), c.node.Name()) {
+			t.Errorf("%s at index %d: error %v, want one naming %s", c.name, j, err, c.node.Name())
+		}
+
+		for p, w := range weights {
+			if k := bitsEqual(w, float64s(m.params[p])); k >= 0 {
+				t.Errorf("%s: %s[%d] changed", c.name, m.params[p].Name(), k)
+			}
+		}
+		var after bytes.Buffer
+		if err := s.Save(&after); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(before.Bytes(), after.Bytes()) {
+			t.Errorf("%s: a rejected Step changed the saved state", c.name)
+		}
+	}
+	if s.Steps() != 3 {
+		t.Errorf("Steps() = %d after rejected steps, want 3", s.Steps())
+	}
+}
