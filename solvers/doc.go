@@ -35,11 +35,11 @@
 // metrics.
 //
 // This package's inner solvers zero the pruned weights inside their own
-// pass, which gives the kept weights the same bits as the separate passes
-// the wrapper makes around any other solver. They are not given masked
-// gradients: the moments of a pruned weight follow its gradient and are
-// zeroed before each mask update, so a weight that comes back starts
-// afresh. Without a Recorder or an adaptive policy, the weight metrics
+// pass. They are not given masked gradients: the moments of a pruned
+// weight follow its gradient and are zeroed before each mask update, so
+// a weight that comes back starts afresh. Until one comes back, the
+// weights have the same bits as under Gorgonia's solver of the same kind,
+// around which the wrapper makes separate passes. Without a Recorder or an adaptive policy, the weight metrics
 // are measured when Metrics is called.
 //
 // # Pruning

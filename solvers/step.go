@@ -69,16 +69,16 @@ type param struct {
 //
 // With an inner solver of this package, step 2 is left out, and steps 4
 // (when every proximal term is L1) and 5 (the masking) run inside its
-// pass over each chunk of weights. The kept weights come out the same,
-// bit for bit. The moments of pruned weights follow their gradients
-// instead of decaying, and they are zeroed before every mask update, so
-// a weight that comes back starts with zero moments, as a regrown one
-// does. Under Gorgonia's solvers it keeps the moments it had when it was
-// pruned, decayed. Scores that need the gradient (Taylor
-// pruning, RigL regrowth) are read between steps 1 and 2, because
-// Gorgonia's solvers zero the gradient. An error from the inner solver
-// itself is returned wrapped, and the weights it already changed stay
-// changed.
+// pass over each chunk of weights. The moments of pruned weights follow
+// their gradients instead of decaying, and they are zeroed before every
+// mask update, so a weight that comes back starts with zero moments, as
+// a regrown one does. Under Gorgonia's solvers it keeps the moments it
+// had when it was pruned, decayed. Until a pruned weight comes back, the
+// weights have the same bits under this package's solver and Gorgonia's
+// of the same kind. Scores that need the gradient (Taylor pruning, RigL
+// regrowth) are read between steps 1 and 2, because Gorgonia's solvers
+// zero the gradient. An error from the inner solver itself is returned
+// wrapped, and the weights it already changed stay changed.
 func (s *Solver) Step(model []gorgonia.ValueGrad) error {
 	firstBind := !s.bound
 	if firstBind {
