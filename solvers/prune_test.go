@@ -10,6 +10,8 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/regsched/regsched/graphs"
+	"github.com/regsched/regsched/ops"
 	"github.com/regsched/regsched/schedules"
 )
 
@@ -388,47 +390,75 @@ func TestSignalsReachPolicies(t *testing.T) {
 	}
 }
 
+// TestStepDoesNotAllocate steps each of this package's inner solvers,
+// wrapped with pruning and an L1 prox, in float32 and float64, and
+// requires Step and Metrics to allocate nothing between mask updates.
 func TestStepDoesNotAllocate(t *testing.T) {
-	// Without a Recorder, Metrics measures the weights on demand. With one,
-	// Step measures them in its fused passes.
-	for ci, rec := range []Recorder{nil, &keepLast{}} {
-		m := newModel(t, tensor.Float32, 51)
-		opts := []Option{WithLearnRate(0.01),
-			WithPruning(m.w1, Magnitude{}, ramp{to: 0.8, end: 1000}, UpdateEvery(100)),
-			WithPruning(m.w2, Magnitude{}, constant(0.5))}
-		if rec != nil {
-			opts = append(opts, WithRecorder(rec))
-		}
-		s, err := Wrap(NewAdam(), opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.train(t, s, 2)
-		vgs := gorgonia.NodesToValueGrads(m.params)
-		grads := make([][]float32, len(m.params))
-		for i, p := range m.params {
-			g, _ := p.Grad()
-			grads[i] = make([]float32, g.(*tensor.Dense).Size())
-			for j := range grads[i] {
-				grads[i][j] = float32(j%7) - 3
+	inners := []func() gorgonia.Solver{
+		func() gorgonia.Solver { return NewSGD() },
+		func() gorgonia.Solver { return NewMomentum() },
+		func() gorgonia.Solver { return NewAdam() },
+		func() gorgonia.Solver { return NewAdamW() },
+	}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, newInner := range inners {
+			// Without a Recorder, Metrics measures the weights on demand.
+			// With one, Step measures them in its fused passes.
+			for ci, rec := range []Recorder{nil, &keepLast{}} {
+				inner := newInner()
+				m := newModel(t, dt, 51)
+				reg := graphs.NewRegularizer(m.g)
+				if err := reg.Add(m.w2, ops.L1{}, constant(0.01)); err != nil {
+					t.Fatal(err)
+				}
+				opts := []Option{WithLearnRate(0.01), WithRegularizer(reg),
+					WithPruning(m.w1, Magnitude{}, ramp{to: 0.8, end: 1000}, UpdateEvery(100)),
+					WithPruning(m.w2, Magnitude{}, constant(0.5))}
+				if rec != nil {
+					opts = append(opts, WithRecorder(rec))
+				}
+				s, err := Wrap(inner, opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m.train(t, s, 2)
+				vgs := gorgonia.NodesToValueGrads(m.params)
+				grads := make([][]float64, len(m.params))
+				for i, p := range m.params {
+					g, _ := p.Grad()
+					grads[i] = make([]float64, g.(*tensor.Dense).Size())
+					for j := range grads[i] {
+						grads[i][j] = float64(j%7) - 3
+					}
+				}
+				allocs := testing.AllocsPerRun(50, func() {
+					for i, p := range m.params {
+						g, _ := p.Grad()
+						if d := g.(*tensor.Dense); dt == tensor.Float64 {
+							copy(d.Float64s(), grads[i])
+						} else {
+							copyToFloat32(d.Float32s(), grads[i])
+						}
+					}
+					if err := s.Step(vgs); err != nil {
+						t.Fatal(err)
+					}
+					if s.Metrics() == nil {
+						t.Fatal("no metrics after a step")
+					}
+				})
+				if allocs != 0 {
+					t.Errorf("%T %v case %d: Step and Metrics allocate %v times per call "+
+						"between mask updates, want 0", inner, dt, ci, allocs)
+				}
 			}
 		}
-		allocs := testing.AllocsPerRun(50, func() {
-			for i, p := range m.params {
-				g, _ := p.Grad()
-				copy(g.(*tensor.Dense).Float32s(), grads[i])
-			}
-			if err := s.Step(vgs); err != nil {
-				t.Fatal(err)
-			}
-			if s.Metrics() == nil {
-				t.Fatal("no metrics after a step")
-			}
-		})
-		if allocs != 0 {
-			t.Errorf("case %d: Step and Metrics allocate %v times per call between mask "+
-				"updates, want 0", ci, allocs)
-		}
+	}
+}
+
+func copyToFloat32(dst []float32, src []float64) {
+	for i, v := range src {
+		dst[i] = float32(v)
 	}
 }
 
