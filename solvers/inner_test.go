@@ -1,6 +1,7 @@
 package solvers
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -283,6 +284,63 @@ func TestResetPrunedMoments(t *testing.T) {
 		}
 		if !slices.Equal(st.v32[0], c.wantV) {
 			t.Errorf("%s: second moments %v, want %v", c.name, st.v32[0], c.wantV)
+		}
+	}
+}
+
+// TestInnerStateResumes runs each of this package's moment solvers on
+// its own, moves its state through MarshalState into a fresh solver,
+// which places the moments again at its first Step, and requires the
+// weights and the state at the end to equal those of an uninterrupted
+// run bit for bit.
+func TestInnerStateResumes(t *testing.T) {
+	type checkpointSolver interface {
+		gorgonia.Solver
+		Checkpointer
+	}
+	inners := []func() checkpointSolver{
+		func() checkpointSolver { return NewMomentum() },
+		func() checkpointSolver { return NewAdam() },
+		func() checkpointSolver { w := NewAdamW(); w.WeightDecay = 0.1; return w },
+	}
+	const steps, stop = 20, 8
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, newInner := range inners {
+			name := fmt.Sprintf("%T %v", newInner(), dt)
+			ref, rs := newModel(t, dt, 19), newInner()
+			ref.train(t, rs, steps)
+			want, err := rs.MarshalState()
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			m, s := newModel(t, dt, 19), newInner()
+			m.train(t, s, stop)
+			state, err := s.MarshalState()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m2, s2 := newModel(t, dt, 19), newInner()
+			setWeights(t, m2, weightsOf(m))
+			if err := s2.UnmarshalState(state); err != nil {
+				t.Fatalf("%s: UnmarshalState: %v", name, err)
+			}
+			m2.train(t, s2, steps-stop)
+
+			for p, w := range weightsOf(ref) {
+				got := float64s(m2.params[p])
+				if j := bitsEqual(w, got); j >= 0 {
+					t.Fatalf("%s: %s[%d] = %v, uninterrupted run gives %v",
+						name, m2.params[p].Name(), j, got[j], w[j])
+				}
+			}
+			got, err := s2.MarshalState()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: state differs from the uninterrupted run's", name)
+			}
 		}
 	}
 }
