@@ -22,7 +22,8 @@ type Checkpointer interface {
 
 // ErrCorrupt is returned, wrapped, by Load for data that is not an intact
 // checkpoint: a wrong magic or version, a truncated file, a checksum
-// mismatch, or inner solver moments that are NaN or infinite.
+// mismatch, or inner solver moments that no step writes: a first moment
+// that is not finite, or a second moment that is NaN or negative.
 var ErrCorrupt = errors.New("solvers: corrupt checkpoint")
 
 // Checkpoint layout: magic, version (uint32), payload length (uint64),

@@ -171,18 +171,21 @@ func TestResumeRestoresInnerState(t *testing.T) {
 	}
 }
 
-// TestSaveAfterHugePrunedGradient gives a pruned weight a finite
+// TestSaveAfterHugeGradient gives a pruned or a kept weight a finite
 // gradient whose square overflows, which makes its Adam second moment
-// infinite, and requires that Save still writes a checkpoint that Load
+// +Inf, and requires that Save still writes a checkpoint that Load
 // accepts and that the resumed run equals the uninterrupted one bit for
 // bit.
-func TestSaveAfterHugePrunedGradient(t *testing.T) {
+func TestSaveAfterHugeGradient(t *testing.T) {
 	cases := []struct {
 		dtype tensor.Dtype
 		huge  float64
+		kept  bool // the huge gradient goes to a kept weight
 	}{
-		{tensor.Float32, 3e19},
-		{tensor.Float64, 1e160},
+		{tensor.Float32, 3e19, false},
+		{tensor.Float64, 1e160, false},
+		{tensor.Float32, 3e19, true},
+		{tensor.Float64, 1e160, true},
 	}
 	for _, c := range cases {
 		build := func() (*model, *Solver) {
@@ -200,7 +203,7 @@ func TestSaveAfterHugePrunedGradient(t *testing.T) {
 			m.forward(t)
 			g, _ := m.w1.Grad()
 			d := g.(*tensor.Dense)
-			if j := slices.Index(s.groups[0].layers[0].keep, false); j >= 0 {
+			if j := slices.Index(s.groups[0].layers[0].keep, c.kept); j >= 0 {
 				if c.dtype == tensor.Float32 {
 					d.Float32s()[j] = float32(c.huge)
 				} else {
@@ -451,30 +454,58 @@ func wrapPayload(payload []byte) []byte {
 	return b.Bytes()
 }
 
-func TestAdamStateRejectsNonFinite(t *testing.T) {
-	nan32 := float32(math.NaN())
-	cases := []moments{
-		{iter: 3, two: true, dtype: []dtypeKind{f32}, m32: [][]float32{{1, nan32}},
-			v32: [][]float32{{1, 1}}, m64: [][]float64{nil}, v64: [][]float64{nil}},
-		{iter: 3, two: true, dtype: []dtypeKind{f64}, m32: [][]float32{nil}, v32: [][]float32{nil},
-			m64: [][]float64{{1, 2}}, v64: [][]float64{{math.Inf(1), 1}}},
+// TestAdamStateRejectsUnwritableMoments loads Adam state with moments no
+// step writes (a first moment that is NaN or infinite, a second moment
+// that is NaN, negative or −Inf) and requires ErrCorrupt and an unchanged
+// solver. A second moment of +Inf, which a finite gradient whose square
+// overflows writes, is accepted.
+func TestAdamStateRejectsUnwritableMoments(t *testing.T) {
+	nan32, inf := float32(math.NaN()), math.Inf(1)
+	state32 := func(m, v float32) moments {
+		return moments{iter: 3, two: true, dtype: []dtypeKind{f32}, m32: [][]float32{{1, m}},
+			v32: [][]float32{{1, v}}, m64: [][]float64{nil}, v64: [][]float64{nil}}
 	}
-	for i, c := range cases {
+	state64 := func(m, v float64) moments {
+		return moments{iter: 3, two: true, dtype: []dtypeKind{f64}, m32: [][]float32{nil},
+			v32: [][]float32{nil}, m64: [][]float64{{1, m}}, v64: [][]float64{{1, v}}}
+	}
+	cases := []struct {
+		name    string
+		state   moments
+		corrupt bool
+	}{
+		{"f32 first NaN", state32(nan32, 1), true},
+		{"f32 first +Inf", state32(float32(inf), 1), true},
+		{"f32 second NaN", state32(1, nan32), true},
+		{"f32 second negative", state32(1, -1e-30), true},
+		{"f32 second +Inf", state32(1, float32(inf)), false},
+		{"f64 first -Inf", state64(-inf, 1), true},
+		{"f64 second -Inf", state64(1, -inf), true},
+		{"f64 second +Inf", state64(1, inf), false},
+		{"f64 second -0", state64(1, math.Copysign(0, -1)), false},
+	}
+	for _, c := range cases {
 		a := NewAdam()
 		before, err := a.MarshalState()
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = a.UnmarshalState(c.marshal(kindAdam))
+		err = a.UnmarshalState(c.state.marshal(kindAdam))
+		if !c.corrupt {
+			if err != nil {
+				t.Errorf("%s: %v, want the state accepted", c.name, err)
+			}
+			continue
+		}
 		if !errors.Is(err, ErrCorrupt) {
-			t.Errorf("case %d: error %v, want ErrCorrupt", i, err)
+			t.Errorf("%s: error %v, want ErrCorrupt", c.name, err)
 		}
 		after, err := a.MarshalState()
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(before, after) {
-			t.Errorf("case %d: a rejected state changed the solver", i)
+			t.Errorf("%s: a rejected state changed the solver", c.name)
 		}
 	}
 }

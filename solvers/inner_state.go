@@ -70,12 +70,7 @@ func (st *moments) marshal(kind string) []byte {
 // unmarshal restores state written by marshal for a solver of this kind,
 // which keeps second moments when two is set. It rejects state whose
 // moments do not pair up, so that a later step cannot index past them,
-// and moments that are NaN or infinite (ErrCorrupt).
-//
-// NOTE: a step can make a moment infinite from a finite gradient, because
-// Adam's second moment overflows where |g| exceeds 2⁶⁴ in float32 or 2⁵¹²
-// in float64. Solver.Save zeros the moments of pruned weights, but such a
-// moment of a kept weight makes a checkpoint that Load rejects.
+// and moments that no step writes (ErrCorrupt, see validMoments).
 func (st *moments) unmarshal(kind string, two bool, data []byte) error {
 	d := &decoder{b: data}
 	if k := d.str(); d.err == nil && k != kind {
@@ -103,9 +98,10 @@ func (st *moments) unmarshal(kind string, two bool, data []byte) error {
 		default:
 			return errors.Errorf("solvers: %s: unknown type %d in state", kind, next.dtype[i])
 		}
-		if d.err == nil && !finiteMoments(next.m32[i], next.v32[i], next.m64[i], next.v64[i]) {
-			return errors.Wrapf(ErrCorrupt, "solvers: %s: parameter %d has a NaN or infinite "+
-				"moment in the state", kind, i)
+		if d.err == nil && !validMoments(next.m32[i], next.v32[i], next.m64[i], next.v64[i]) {
+			return errors.Wrapf(ErrCorrupt, "solvers: %s: parameter %d has a first moment "+
+				"that is not finite or a second moment that is NaN or negative in the state",
+				kind, i)
 		}
 		first := len(next.m32[i]) + len(next.m64[i])
 		second := len(next.v32[i]) + len(next.v64[i])
@@ -129,21 +125,29 @@ func (st *moments) unmarshal(kind string, two bool, data []byte) error {
 	return nil
 }
 
-// finiteMoments reports whether every value of the moment slices is
-// finite.
-func finiteMoments(m32, v32 []float32, m64, v64 []float64) bool {
-	for _, xs := range [][]float32{m32, v32} {
-		for _, x := range xs {
-			if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
-				return false
-			}
+// validMoments reports whether the moment slices contain only values a
+// step can write: finite first moments and second moments of 0 or more.
+// A second moment can be +Inf, because Adam's g² overflows for a finite
+// |g| above 2⁶⁴ in float32 or 2⁵¹² in float64, and the weight then stops.
+func validMoments(m32, v32 []float32, m64, v64 []float64) bool {
+	for _, x := range m32 {
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			return false
 		}
 	}
-	for _, xs := range [][]float64{m64, v64} {
-		for _, x := range xs {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return false
-			}
+	for _, x := range m64 {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	for _, x := range v32 {
+		if !(x >= 0) {
+			return false
+		}
+	}
+	for _, x := range v64 {
+		if !(x >= 0) {
+			return false
 		}
 	}
 	return true
