@@ -5,12 +5,14 @@ import "unsafe"
 // Where the moments lie in memory matters to the speed of a step. Go
 // starts every large allocation on a page, so a weight, its gradient and
 // moments allocated the usual way share their address modulo 4 KiB. The
-// loop that updates them then loads and stores at addresses whose low 12
-// bits are equal, which processors check first when they match a load to
-// earlier stores, and loads wait on stores they do not depend on. On a
-// 2-core AMD EPYC, bare Adam steps on LeNet-300-100 shapes took from 0.7
-// to 1.3 ms depending on the process. The moments are therefore placed at
-// offsets modulo 4 KiB away from the weight, the gradient and each other.
+// update loop then loads and stores at addresses with equal low 12 bits,
+// which processors compare first when they match a load to earlier
+// stores, so loads can wait on stores they do not depend on. On a 2-core
+// AMD EPYC, bare Adam steps on LeNet-300-100 shapes took from 0.7 to
+// 1.3 ms depending on the process, and about 0.7 ms in every process once
+// the moments were placed at offsets modulo 4 KiB away from the weight,
+// the gradient and each other. That this aliasing is the cause is likely
+// but not measured directly.
 
 // pageBytes is the span modulo which addresses are compared.
 const pageBytes = 4096

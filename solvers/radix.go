@@ -44,7 +44,7 @@ func magnitudeKey(v float32, keep bool) uint32 {
 
 const radixBuckets = 2048
 
-// radixCounts holds four histograms of 11-bit digits. Counting
+// radixCounts is four histograms of 11-bit digits. Counting
 // neighbouring keys into different ones keeps equal digits, common in
 // weights of similar magnitude, from waiting on each other's increments.
 // merge leaves the sum in the first.
@@ -59,7 +59,7 @@ func (h *radixCounts) merge() {
 }
 
 // selectSmallestKeys marks in pruned the k smallest keys, ties to the
-// lower index, as SelectSmallest does. hist must hold the counts of the
+// lower index, as SelectSmallest does. hist must contain the counts of the
 // top 11 bits of the keys, as magnitudeKeys32 leaves them, and it is
 // overwritten. It finds the key of rank k−1 from its top 11, middle 11
 // and low 10 bits in turn, counting only the keys that share the bits
@@ -112,7 +112,7 @@ func selectSmallestKeys(keys []uint32, k int, hist *radixCounts, pruned []bool) 
 	}
 }
 
-// bucketOf returns the bucket that holds rank r (0-based) of the counts
+// bucketOf returns the bucket that contains rank r (0-based) of the counts
 // in hist, and the number of entries in the buckets before it.
 func bucketOf(hist *[radixBuckets]int32, r int32) (uint32, int32) {
 	var below int32
