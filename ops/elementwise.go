@@ -44,22 +44,22 @@ func (L1) String() string { return "L1" }
 
 // Value returns ‖w‖₁, summed in float64.
 func (L1) Value(w tensor.Tensor) (float64, error) {
-	return reduce("L1", w, l1Value[float32], l1Value[float64])
+	return reduce(named("L1"), w, l1Value[float32], l1Value[float64])
 }
 
 // AddGrad adds scale·sign(w) into grad.
 func (L1) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	return accumulate("L1", w, grad, scale,
+	return accumulate(named("L1"), w, grad, scale,
 		func(x, g []float32) { l1AddGrad(x, g, float32(scale)) },
 		func(x, g []float64) { l1AddGrad(x, g, scale) })
 }
 
 // Prox applies the soft threshold wᵢ ← sign(wᵢ)·max(|wᵢ|−t, 0) in O(n).
 func (L1) Prox(w tensor.Tensor, t float64) error {
-	if err := checkThreshold("L1", t); err != nil {
+	if err := checkThreshold(named("L1"), t); err != nil {
 		return err
 	}
-	return update("L1", w,
+	return update(named("L1"), w,
 		func(x []float32) { softThreshold(x, float32(t)) },
 		func(x []float64) { softThreshold(x, t) })
 }
@@ -69,22 +69,22 @@ func (L2) String() string { return "L2" }
 
 // Value returns ½‖w‖²₂, summed in float64.
 func (L2) Value(w tensor.Tensor) (float64, error) {
-	return reduce("L2", w, halfSumSquares[float32], halfSumSquares[float64])
+	return reduce(named("L2"), w, halfSumSquares[float32], halfSumSquares[float64])
 }
 
 // AddGrad adds scale·w into grad.
 func (L2) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	return accumulate("L2", w, grad, scale,
+	return accumulate(named("L2"), w, grad, scale,
 		func(x, g []float32) { axpy(float32(scale), x, g) },
 		func(x, g []float64) { axpy(scale, x, g) })
 }
 
 // Prox scales w by 1/(1+t) in O(n).
 func (L2) Prox(w tensor.Tensor, t float64) error {
-	if err := checkThreshold("L2", t); err != nil {
+	if err := checkThreshold(named("L2"), t); err != nil {
 		return err
 	}
-	return update("L2", w,
+	return update(named("L2"), w,
 		func(x []float32) { scaleBy(x, float32(1/(1+t))) },
 		func(x []float64) { scaleBy(x, 1/(1+t)) })
 }
@@ -105,7 +105,7 @@ func (e ElasticNet) Value(w tensor.Tensor) (float64, error) {
 		return 0, err
 	}
 	r := e.L1Ratio
-	return reduce(e.String(), w,
+	return reduce(e.String, w,
 		func(x []float32) float64 { return r*l1Value(x) + (1-r)*halfSumSquares(x) },
 		func(x []float64) float64 { return r*l1Value(x) + (1-r)*halfSumSquares(x) })
 }
@@ -116,7 +116,7 @@ func (e ElasticNet) AddGrad(w, grad tensor.Tensor, scale float64) error {
 		return err
 	}
 	a, b := scale*e.L1Ratio, scale*(1-e.L1Ratio)
-	return accumulate(e.String(), w, grad, scale,
+	return accumulate(e.String, w, grad, scale,
 		func(x, g []float32) { l1AddGrad(x, g, float32(a)); axpy(float32(b), x, g) },
 		func(x, g []float64) { l1AddGrad(x, g, a); axpy(b, x, g) })
 }
@@ -127,11 +127,11 @@ func (e ElasticNet) Prox(w tensor.Tensor, t float64) error {
 	if err := e.check(); err != nil {
 		return err
 	}
-	if err := checkThreshold(e.String(), t); err != nil {
+	if err := checkThreshold(e.String, t); err != nil {
 		return err
 	}
 	th, shrink := e.L1Ratio*t, 1/(1+(1-e.L1Ratio)*t)
-	return update(e.String(), w,
+	return update(e.String, w,
 		func(x []float32) { softThreshold(x, float32(th)); scaleBy(x, float32(shrink)) },
 		func(x []float64) { softThreshold(x, th); scaleBy(x, shrink) })
 }
@@ -151,7 +151,7 @@ func (l LogSum) Value(w tensor.Tensor) (float64, error) {
 	if err := l.check(); err != nil {
 		return 0, err
 	}
-	return reduce(l.String(), w,
+	return reduce(l.String, w,
 		func(x []float32) float64 { return logSumValue(x, l.Eps) },
 		func(x []float64) float64 { return logSumValue(x, l.Eps) })
 }
@@ -161,7 +161,7 @@ func (l LogSum) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	if err := l.check(); err != nil {
 		return err
 	}
-	return accumulate(l.String(), w, grad, scale,
+	return accumulate(l.String, w, grad, scale,
 		func(x, g []float32) { logSumAddGrad(x, g, l.Eps, scale) },
 		func(x, g []float64) { logSumAddGrad(x, g, l.Eps, scale) })
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -36,35 +37,69 @@ func (gl GroupLasso) String() string {
 	return fmt.Sprintf("GroupLasso{Axis:%d}", gl.Axis)
 }
 
-// normAxes returns a mask of the axes the norm runs along for a tensor
-// with the given shape, and the number of groups.
-func (gl GroupLasso) normAxes(shape tensor.Shape) ([]bool, int, error) {
+// groupScratch is the working memory of one call of a group term. It
+// marks the axes the norm runs along, walks the groups and stores the
+// group norms. Calls take it from groupScratchPool and put it back, so
+// repeated calls on tensors of one shape reuse the same buffers.
+type groupScratch struct {
+	onNormAxis []bool // onNormAxis[k] is true when the norm runs along axis k
+	index      groupIndex
+	norms      []float64 // one per group
+}
+
+var groupScratchPool = sync.Pool{New: func() any { return new(groupScratch) }}
+
+// release puts sc back into groupScratchPool without the reference to
+// the last tensor's shape.
+func (sc *groupScratch) release() {
+	sc.index.shape = nil
+	groupScratchPool.Put(sc)
+}
+
+// zeroed returns s with length n and every element zero, reusing its
+// array when it is large enough.
+func zeroed[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// plan prepares sc for gl and a tensor with the given shape. It marks
+// the axes the norm runs along, sizes the group norms and sets them to
+// zero, and starts the walk at the first element.
+func (sc *groupScratch) plan(gl GroupLasso, shape tensor.Shape) error {
 	d := len(shape)
 	axes := gl.Axes
 	if len(axes) == 0 {
-		axes = []int{gl.Axis}
+		single := [1]int{gl.Axis}
+		axes = single[:]
 	}
-	mask := make([]bool, d)
+	sc.onNormAxis = zeroed(sc.onNormAxis, d)
 	for _, a := range axes {
 		k := a
 		if k < 0 {
 			k += d
 		}
 		if k < 0 || k >= d {
-			return nil, 0, errors.Errorf("ops: %v: axis %d is out of range for shape %v", gl, a, shape)
+			return errors.Errorf("ops: %v: axis %d is out of range for shape %v", gl, a, shape)
 		}
-		if mask[k] {
-			return nil, 0, errors.Errorf("ops: %v: axis %d is repeated", gl, a)
+		if sc.onNormAxis[k] {
+			return errors.Errorf("ops: %v: axis %d is repeated", gl, a)
 		}
-		mask[k] = true
+		sc.onNormAxis[k] = true
 	}
 	groups := 1
 	for k, n := range shape {
-		if !mask[k] {
+		if !sc.onNormAxis[k] {
 			groups *= n
 		}
 	}
-	return mask, groups, nil
+	sc.norms = zeroed(sc.norms, groups)
+	sc.index.init(shape, sc.onNormAxis)
+	return nil
 }
 
 // groupIndex walks a row-major tensor element by element and yields the
@@ -76,17 +111,21 @@ type groupIndex struct {
 	group  int
 }
 
-func newGroupIndex(shape tensor.Shape, mask []bool) *groupIndex {
+// init sets gi up for a tensor with the given shape, reusing its
+// buffers, and starts it at the first element.
+func (gi *groupIndex) init(shape tensor.Shape, onNormAxis []bool) {
 	d := len(shape)
-	gi := &groupIndex{shape: shape, stride: make([]int, d), coord: make([]int, d)}
+	gi.shape = shape
+	gi.stride = zeroed(gi.stride, d)
+	gi.coord = zeroed(gi.coord, d)
+	gi.group = 0
 	s := 1
 	for k := d - 1; k >= 0; k-- {
-		if !mask[k] {
+		if !onNormAxis[k] {
 			gi.stride[k] = s
 			s *= shape[k]
 		}
 	}
-	return gi
 }
 
 // reset returns to the first element and yields gi for chaining.
@@ -109,25 +148,27 @@ func (gi *groupIndex) next() {
 	}
 }
 
-// groupNorms returns the Euclidean norm of every group.
-func groupNorms[T float](x []T, gi *groupIndex, groups int) []float64 {
-	sq := make([]float64, groups)
+// groupNorms stores the Euclidean norm of every group in norms, which
+// must be zero on entry.
+func groupNorms[T float](x []T, gi *groupIndex, norms []float64) {
 	for _, v := range x {
-		sq[gi.group] += float64(v) * float64(v)
+		norms[gi.group] += float64(v) * float64(v)
 		gi.next()
 	}
-	for g := range sq {
-		sq[g] = math.Sqrt(sq[g])
+	for g := range norms {
+		norms[g] = math.Sqrt(norms[g])
 	}
-	return sq
 }
 
-// anyGroupNorms is groupNorms for x a []float32 or []float64.
-func anyGroupNorms(x any, gi *groupIndex, groups int) []float64 {
-	if x, ok := x.([]float32); ok {
-		return groupNorms(x, gi, groups)
+// groupNorms returns the Euclidean norm of every group of x in sc.norms.
+// Call it once after each plan, because it adds into sc.norms.
+func (sc *groupScratch) groupNorms(x elements) []float64 {
+	if x.is32 {
+		groupNorms(x.f32, &sc.index, sc.norms)
+	} else {
+		groupNorms(x.f64, &sc.index, sc.norms)
 	}
-	return groupNorms(x.([]float64), gi, groups)
+	return sc.norms
 }
 
 // groupScale multiplies every element by the factor of its group.
@@ -143,36 +184,42 @@ func groupScale[T float](x, out []T, gi *groupIndex, factor []float64, add bool)
 	}
 }
 
-// anyGroupScale is groupScale for x and out both []float32 or both
-// []float64.
-func anyGroupScale(x, out any, gi *groupIndex, factor []float64, add bool) {
-	if x, ok := x.([]float32); ok {
-		groupScale(x, out.([]float32), gi, factor, add)
+// scale sets every element of out to the factor of its group times the
+// element of x, or adds that product when add is true. x and out have
+// the same dtype and length.
+func (sc *groupScratch) scale(x, out elements, factor []float64, add bool) {
+	gi := sc.index.reset()
+	if x.is32 {
+		groupScale(x.f32, out.f32, gi, factor, add)
 		return
 	}
-	groupScale(x.([]float64), out.([]float64), gi, factor, add)
+	groupScale(x.f64, out.f64, gi, factor, add)
 }
 
-func (gl GroupLasso) prepare(w tensor.Tensor) (any, *groupIndex, int, error) {
-	x, err := backing(gl.String(), "w", w)
+// prepare returns the elements of w and a planned scratch, which the
+// caller releases when it is done.
+func (gl GroupLasso) prepare(w tensor.Tensor) (elements, *groupScratch, error) {
+	x, err := backing(gl.String, "w", w)
 	if err != nil {
-		return nil, nil, 0, err
+		return elements{}, nil, err
 	}
-	mask, groups, err := gl.normAxes(w.Shape())
-	if err != nil {
-		return nil, nil, 0, err
+	sc := groupScratchPool.Get().(*groupScratch)
+	if err := sc.plan(gl, w.Shape()); err != nil {
+		sc.release()
+		return elements{}, nil, err
 	}
-	return x, newGroupIndex(w.Shape(), mask), groups, nil
+	return x, sc, nil
 }
 
 // Value returns Σ_g ‖w_g‖₂.
 func (gl GroupLasso) Value(w tensor.Tensor) (float64, error) {
-	x, gi, groups, err := gl.prepare(w)
+	x, sc, err := gl.prepare(w)
 	if err != nil {
 		return 0, err
 	}
+	defer sc.release()
 	var s float64
-	for _, n := range anyGroupNorms(x, gi, groups) {
+	for _, n := range sc.groupNorms(x) {
 		s += n
 	}
 	return s, nil
@@ -181,33 +228,39 @@ func (gl GroupLasso) Value(w tensor.Tensor) (float64, error) {
 // AddGrad adds scale·w_g/‖w_g‖₂ into each group of grad, and nothing for
 // a group whose norm is 0.
 func (gl GroupLasso) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	if err := checkScale(gl.String(), scale); err != nil {
+	if err := checkScale(gl.String, scale); err != nil {
 		return err
 	}
-	if _, _, err := pair(gl.String(), w, grad); err != nil {
-		return err
-	}
-	x, gi, groups, err := gl.prepare(w)
+	_, g, err := pair(gl.String, w, grad)
 	if err != nil {
 		return err
 	}
-	factor := invertNorms(anyGroupNorms(x, gi, groups), scale, 0)
-	anyGroupScale(x, grad.Data(), gi.reset(), factor, true)
+	x, sc, err := gl.prepare(w)
+	if err != nil {
+		return err
+	}
+	defer sc.release()
+	factor := invertNorms(sc.groupNorms(x), scale, 0)
+	sc.scale(x, g, factor, true)
 	return nil
 }
 
 // Prox applies the block soft threshold w_g ← max(0, 1 − t/‖w_g‖₂)·w_g,
-// which zeroes every group with norm ≤ t, in O(n).
+// which zeroes every group with norm ≤ t, in O(n). Repeated calls on
+// tensors of one shape allocate nothing once the pooled scratch has grown
+// to that shape. A garbage collection may empty the pool, and the next
+// call then allocates it again.
 func (gl GroupLasso) Prox(w tensor.Tensor, t float64) error {
-	if err := checkThreshold(gl.String(), t); err != nil {
+	if err := checkThreshold(gl.String, t); err != nil {
 		return err
 	}
-	x, gi, groups, err := gl.prepare(w)
+	x, sc, err := gl.prepare(w)
 	if err != nil {
 		return err
 	}
-	factor := invertNorms(anyGroupNorms(x, gi, groups), t, 1)
-	anyGroupScale(x, x, gi.reset(), factor, false)
+	defer sc.release()
+	factor := invertNorms(sc.groupNorms(x), t, 1)
+	sc.scale(x, x, factor, false)
 	return nil
 }
 

@@ -26,6 +26,10 @@ type Orthogonality struct{}
 // convex surrogate of its rank. Its gradient is the subgradient U·Vᵀ from
 // the thin SVD W = U·Σ·Vᵀ, and its proximal operator is singular value
 // thresholding.
+//
+// NOTE: unlike the other proximal terms, Value, AddGrad and Prox allocate
+// on every call: gonum's SVD copies W and allocates its factors, and the
+// rebuilt matrix and the float64 copy of a float32 W are new each time.
 type Nuclear struct{}
 
 // Decorrelation is ½·Σ_{i≠j} C_ij², the squared off-diagonal covariance
@@ -68,76 +72,72 @@ var (
 // matrixOf returns w as a float64 matrix and the backing elements of w.
 // For float64 tensors the matrix shares w's memory and must not be
 // changed. For float32 tensors it is a copy.
-func matrixOf(term string, w tensor.Tensor) (*mat.Dense, any, error) {
+func matrixOf(term func() string, w tensor.Tensor) (*mat.Dense, elements, error) {
 	x, err := backing(term, "w", w)
 	if err != nil {
-		return nil, nil, err
+		return nil, elements{}, err
 	}
 	s := w.Shape()
 	if len(s) < 2 {
-		return nil, nil, errors.Errorf("ops: %s: w has shape %v, expected at least 2 axes", term, s)
+		return nil, elements{}, errors.Errorf("ops: %s: w has shape %v, expected at least 2 axes",
+			term(), s)
 	}
 	rows := s[0]
 	cols := s.TotalSize() / rows
 	if rows == 0 || cols == 0 {
-		return nil, nil, errors.Errorf("ops: %s: w has empty shape %v", term, s)
+		return nil, elements{}, errors.Errorf("ops: %s: w has empty shape %v", term(), s)
 	}
-	switch x := x.(type) {
-	case []float64:
-		return mat.NewDense(rows, cols, x), x, nil
-	case []float32:
-		d := make([]float64, len(x))
-		for i, v := range x {
-			d[i] = float64(v)
-		}
-		return mat.NewDense(rows, cols, d), x, nil
+	if !x.is32 {
+		return mat.NewDense(rows, cols, x.f64), x, nil
 	}
-	panic("ops: matrixOf: backing returned an unexpected type")
+	d := make([]float64, len(x.f32))
+	for i, v := range x.f32 {
+		d[i] = float64(v)
+	}
+	return mat.NewDense(rows, cols, d), x, nil
 }
 
 // matrixGrad checks the arguments of a matrix term's AddGrad and returns
 // w as a float64 matrix, as matrixOf does, and the elements of grad.
-func matrixGrad(term string, w, grad tensor.Tensor, scale float64) (*mat.Dense, any, error) {
+func matrixGrad(term func() string, w, grad tensor.Tensor,
+	scale float64) (*mat.Dense, elements, error) {
 	if err := checkScale(term, scale); err != nil {
-		return nil, nil, err
+		return nil, elements{}, err
 	}
 	_, g, err := pair(term, w, grad)
 	if err != nil {
-		return nil, nil, err
+		return nil, elements{}, err
 	}
 	m, _, err := matrixOf(term, w)
 	if err != nil {
-		return nil, nil, err
+		return nil, elements{}, err
 	}
 	return m, g, nil
 }
 
-// addScaled adds scale·src into the elements of dst, a []float32 or
-// []float64 of the same length.
-func addScaled(dst any, src *mat.Dense, scale float64) {
+// addScaled adds scale·src into dst, which has src's number of elements.
+func addScaled(dst elements, src *mat.Dense, scale float64) {
 	raw := src.RawMatrix()
-	switch d := dst.(type) {
-	case []float64:
-		for i := range d {
-			d[i] += scale * raw.Data[i]
+	if !dst.is32 {
+		for i := range dst.f64 {
+			dst.f64[i] += scale * raw.Data[i]
 		}
-	case []float32:
-		for i := range d {
-			d[i] += float32(scale * raw.Data[i])
-		}
+		return
+	}
+	for i := range dst.f32 {
+		dst.f32[i] += float32(scale * raw.Data[i])
 	}
 }
 
-// setFrom overwrites dst, a []float32 or []float64, with src.
-func setFrom(dst any, src *mat.Dense) {
+// setFrom overwrites dst with src.
+func setFrom(dst elements, src *mat.Dense) {
 	raw := src.RawMatrix()
-	switch d := dst.(type) {
-	case []float64:
-		copy(d, raw.Data)
-	case []float32:
-		for i := range d {
-			d[i] = float32(raw.Data[i])
-		}
+	if !dst.is32 {
+		copy(dst.f64, raw.Data)
+		return
+	}
+	for i := range dst.f32 {
+		dst.f32[i] = float32(raw.Data[i])
 	}
 }
 
@@ -157,7 +157,7 @@ func (Orthogonality) gram(w *mat.Dense) *mat.Dense {
 
 // Value returns ‖WᵀW − I‖²_F in O(rows·cols²).
 func (o Orthogonality) Value(w tensor.Tensor) (float64, error) {
-	m, _, err := matrixOf("Orthogonality", w)
+	m, _, err := matrixOf(named("Orthogonality"), w)
 	if err != nil {
 		return 0, err
 	}
@@ -167,7 +167,7 @@ func (o Orthogonality) Value(w tensor.Tensor) (float64, error) {
 
 // AddGrad adds scale·4·W(WᵀW − I) into grad.
 func (o Orthogonality) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	m, g, err := matrixGrad("Orthogonality", w, grad, scale)
+	m, g, err := matrixGrad(named("Orthogonality"), w, grad, scale)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func thinSVD(term string, m *mat.Dense) (*mat.SVD, error) {
 
 // Value returns Σσᵢ, from a thin SVD in O(rows·cols·min(rows, cols)).
 func (Nuclear) Value(w tensor.Tensor) (float64, error) {
-	m, _, err := matrixOf("Nuclear", w)
+	m, _, err := matrixOf(named("Nuclear"), w)
 	if err != nil {
 		return 0, err
 	}
@@ -210,7 +210,7 @@ func (Nuclear) Value(w tensor.Tensor) (float64, error) {
 // Singular vectors of zero singular values are left out, so the result
 // is the minimum-norm subgradient when W is rank deficient.
 func (Nuclear) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	m, g, err := matrixGrad("Nuclear", w, grad, scale)
+	m, g, err := matrixGrad(named("Nuclear"), w, grad, scale)
 	if err != nil {
 		return err
 	}
@@ -231,10 +231,10 @@ func (Nuclear) AddGrad(w, grad tensor.Tensor, scale float64) error {
 // Prox applies singular value thresholding, W ← U·max(Σ − t, 0)·Vᵀ, in
 // O(rows·cols·min(rows, cols)).
 func (Nuclear) Prox(w tensor.Tensor, t float64) error {
-	if err := checkThreshold("Nuclear", t); err != nil {
+	if err := checkThreshold(named("Nuclear"), t); err != nil {
 		return err
 	}
-	m, x, err := matrixOf("Nuclear", w)
+	m, x, err := matrixOf(named("Nuclear"), w)
 	if err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func (Decorrelation) covariance(a *mat.Dense) (centred, off *mat.Dense) {
 
 // Value returns ½·Σ_{i≠j} C_ij² in O(n·d²) for n rows and d columns.
 func (dc Decorrelation) Value(w tensor.Tensor) (float64, error) {
-	a, _, err := matrixOf("Decorrelation", w)
+	a, _, err := matrixOf(named("Decorrelation"), w)
 	if err != nil {
 		return 0, err
 	}
@@ -304,7 +304,7 @@ func (dc Decorrelation) Value(w tensor.Tensor) (float64, error) {
 
 // AddGrad adds scale·(2/n)·(A − mean)·C_off into grad.
 func (dc Decorrelation) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	a, g, err := matrixGrad("Decorrelation", w, grad, scale)
+	a, g, err := matrixGrad(named("Decorrelation"), w, grad, scale)
 	if err != nil {
 		return err
 	}
@@ -382,7 +382,7 @@ func normalize(x []float64) float64 {
 
 // Value runs Iters power iterations and returns the estimate of σ₁.
 func (sn *SpectralNorm) Value(w tensor.Tensor) (float64, error) {
-	m, _, err := matrixOf(sn.String(), w)
+	m, _, err := matrixOf(sn.String, w)
 	if err != nil {
 		return 0, err
 	}
@@ -393,7 +393,7 @@ func (sn *SpectralNorm) Value(w tensor.Tensor) (float64, error) {
 
 // AddGrad runs Iters power iterations and adds scale·u₁v₁ᵀ into grad.
 func (sn *SpectralNorm) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	m, g, err := matrixGrad(sn.String(), w, grad, scale)
+	m, g, err := matrixGrad(sn.String, w, grad, scale)
 	if err != nil {
 		return err
 	}

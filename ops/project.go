@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -12,7 +13,7 @@ import (
 // ProjectNonNegative replaces w in place by its Euclidean projection onto
 // the non-negative orthant, max(w, 0), in O(n).
 func ProjectNonNegative(w tensor.Tensor) error {
-	return update("ProjectNonNegative", w, clampSlice[float32](0, math.Inf(1)),
+	return update(named("ProjectNonNegative"), w, clampSlice[float32](0, math.Inf(1)),
 		clampSlice[float64](0, math.Inf(1)))
 }
 
@@ -23,7 +24,7 @@ func ProjectBox(w tensor.Tensor, lo, hi float64) error {
 	if math.IsNaN(lo) || math.IsNaN(hi) || lo > hi {
 		return errors.Errorf("ops: ProjectBox: bounds [%v, %v] are not an interval", lo, hi)
 	}
-	return update("ProjectBox", w, clampSlice[float32](lo, hi), clampSlice[float64](lo, hi))
+	return update(named("ProjectBox"), w, clampSlice[float32](lo, hi), clampSlice[float64](lo, hi))
 }
 
 func clampSlice[T float](lo, hi float64) func([]T) {
@@ -49,12 +50,13 @@ func ProjectMaxNorm(w tensor.Tensor, maxNorm float64, axis int) error {
 		return errors.Errorf("ops: ProjectMaxNorm: maxNorm (%v) must be positive and finite", maxNorm)
 	}
 	gl := GroupLasso{Axis: axis}
-	x, gi, groups, err := gl.prepare(w)
+	x, sc, err := gl.prepare(w)
 	if err != nil {
 		return errors.Wrap(err, "ops: ProjectMaxNorm")
 	}
-	factor := maxNormFactors(anyGroupNorms(x, gi, groups), maxNorm)
-	anyGroupScale(x, x, gi.reset(), factor, false)
+	defer sc.release()
+	factor := maxNormFactors(sc.groupNorms(x), maxNorm)
+	sc.scale(x, x, factor, false)
 	return nil
 }
 
@@ -72,15 +74,21 @@ func maxNormFactors(norms []float64, maxNorm float64) []float64 {
 // ball ‖x‖₁ ≤ radius: the soft threshold at the θ that makes ‖x‖₁ equal
 // to radius, or w itself when it is inside. θ is found by sorting the
 // magnitudes (Duchi et al. 2008, algorithm 1), so it takes O(n·log n)
-// time and O(n) extra memory. radius must be non-negative and finite.
+// time and O(n) extra memory, which is pooled so that repeated
+// projections of one size reuse it. radius must be non-negative and
+// finite.
 func ProjectL1Ball(w tensor.Tensor, radius float64) error {
 	if !(radius >= 0) || math.IsInf(radius, 1) {
 		return errors.Errorf("ops: ProjectL1Ball: radius (%v) must be non-negative and finite", radius)
 	}
-	return update("ProjectL1Ball", w,
+	return update(named("ProjectL1Ball"), w,
 		func(x []float32) { softThreshold(x, float32(l1BallThreshold(x, radius))) },
 		func(x []float64) { softThreshold(x, l1BallThreshold(x, radius)) })
 }
+
+// magnitudePool contains the buffers in which l1BallThreshold sorts the
+// magnitudes.
+var magnitudePool = sync.Pool{New: func() any { return new([]float64) }}
 
 // l1BallThreshold returns the θ ≥ 0 with Σ max(|xᵢ| − θ, 0) = radius, or
 // 0 when ‖x‖₁ ≤ radius.
@@ -88,7 +96,12 @@ func l1BallThreshold[T float](x []T, radius float64) float64 {
 	if l1Value(x) <= radius {
 		return 0
 	}
-	mags := make([]float64, len(x))
+	buf := magnitudePool.Get().(*[]float64)
+	defer magnitudePool.Put(buf)
+	if cap(*buf) < len(x) {
+		*buf = make([]float64, len(x))
+	}
+	mags := (*buf)[:len(x)]
 	for i, v := range x {
 		mags[i] = math.Abs(float64(v))
 	}
@@ -159,7 +172,7 @@ func indicator(inside bool) float64 {
 
 // constraintGrad checks the arguments of a constraint's AddGrad, which
 // adds nothing.
-func constraintGrad(term string, w, grad tensor.Tensor, scale float64) error {
+func constraintGrad(term func() string, w, grad tensor.Tensor, scale float64) error {
 	return accumulate(term, w, grad, scale, func(_, _ []float32) {}, func(_, _ []float64) {})
 }
 
@@ -168,19 +181,19 @@ func (NonNegative) String() string { return "NonNegative" }
 
 // Value returns 0 when every element is ≥ 0 and +Inf otherwise.
 func (NonNegative) Value(w tensor.Tensor) (float64, error) {
-	return reduce("NonNegative", w,
+	return reduce(named("NonNegative"), w,
 		func(x []float32) float64 { lo, _ := minMax(x); return indicator(lo >= 0) },
 		func(x []float64) float64 { lo, _ := minMax(x); return indicator(lo >= 0) })
 }
 
 // AddGrad adds nothing. It only checks its arguments.
 func (NonNegative) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	return constraintGrad("NonNegative", w, grad, scale)
+	return constraintGrad(named("NonNegative"), w, grad, scale)
 }
 
 // Prox calls ProjectNonNegative. It only checks t.
 func (NonNegative) Prox(w tensor.Tensor, t float64) error {
-	if err := checkThreshold("NonNegative", t); err != nil {
+	if err := checkThreshold(named("NonNegative"), t); err != nil {
 		return err
 	}
 	return ProjectNonNegative(w)
@@ -202,7 +215,7 @@ func (b Box) Value(w tensor.Tensor) (float64, error) {
 		return lo >= b.Lo-feasibilityTol*math.Max(1, math.Abs(b.Lo)) &&
 			hi <= b.Hi+feasibilityTol*math.Max(1, math.Abs(b.Hi))
 	}
-	return reduce(b.String(), w,
+	return reduce(b.String, w,
 		func(x []float32) float64 { return indicator(inside(minMax(x))) },
 		func(x []float64) float64 { return indicator(inside(minMax(x))) })
 }
@@ -216,12 +229,12 @@ func minMax[T float](x []T) (float64, float64) {
 
 // AddGrad adds nothing. It only checks its arguments.
 func (b Box) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	return constraintGrad(b.String(), w, grad, scale)
+	return constraintGrad(b.String, w, grad, scale)
 }
 
 // Prox calls ProjectBox. It only checks t.
 func (b Box) Prox(w tensor.Tensor, t float64) error {
-	if err := checkThreshold(b.String(), t); err != nil {
+	if err := checkThreshold(b.String, t); err != nil {
 		return err
 	}
 	return ProjectBox(w, b.Lo, b.Hi)
@@ -240,12 +253,13 @@ func (m MaxNorm) Value(w tensor.Tensor) (float64, error) {
 		return 0, errors.Errorf("ops: %v: Max must be positive and finite", m)
 	}
 	gl := GroupLasso{Axis: m.Axis}
-	x, gi, groups, err := gl.prepare(w)
+	x, sc, err := gl.prepare(w)
 	if err != nil {
 		return 0, errors.Wrapf(err, "ops: %v", m)
 	}
+	defer sc.release()
 	inside := true
-	for _, n := range anyGroupNorms(x, gi, groups) {
+	for _, n := range sc.groupNorms(x) {
 		inside = inside && n <= m.Max*(1+feasibilityTol)
 	}
 	return indicator(inside), nil
@@ -253,12 +267,12 @@ func (m MaxNorm) Value(w tensor.Tensor) (float64, error) {
 
 // AddGrad adds nothing. It only checks its arguments.
 func (m MaxNorm) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	return constraintGrad(m.String(), w, grad, scale)
+	return constraintGrad(m.String, w, grad, scale)
 }
 
 // Prox calls ProjectMaxNorm. It only checks t.
 func (m MaxNorm) Prox(w tensor.Tensor, t float64) error {
-	if err := checkThreshold(m.String(), t); err != nil {
+	if err := checkThreshold(m.String, t); err != nil {
 		return err
 	}
 	return ProjectMaxNorm(w, m.Max, m.Axis)
@@ -277,19 +291,19 @@ func (b L1Ball) Value(w tensor.Tensor) (float64, error) {
 		return 0, errors.Errorf("ops: %v: Radius must be non-negative and finite", b)
 	}
 	tol := b.Radius*(1+feasibilityTol) + feasibilityTol
-	return reduce(b.String(), w,
+	return reduce(b.String, w,
 		func(x []float32) float64 { return indicator(l1Value(x) <= tol) },
 		func(x []float64) float64 { return indicator(l1Value(x) <= tol) })
 }
 
 // AddGrad adds nothing. It only checks its arguments.
 func (b L1Ball) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	return constraintGrad(b.String(), w, grad, scale)
+	return constraintGrad(b.String, w, grad, scale)
 }
 
 // Prox calls ProjectL1Ball. It only checks t.
 func (b L1Ball) Prox(w tensor.Tensor, t float64) error {
-	if err := checkThreshold(b.String(), t); err != nil {
+	if err := checkThreshold(b.String, t); err != nil {
 		return err
 	}
 	return ProjectL1Ball(w, b.Radius)

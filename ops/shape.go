@@ -34,12 +34,12 @@ func (Hoyer) String() string { return "Hoyer" }
 
 // Value returns ‖w‖₁/‖w‖₂, or 0 when w = 0.
 func (Hoyer) Value(w tensor.Tensor) (float64, error) {
-	return reduce("Hoyer", w, hoyerValue[float32], hoyerValue[float64])
+	return reduce(named("Hoyer"), w, hoyerValue[float32], hoyerValue[float64])
 }
 
 // AddGrad adds scale·(sign(w)/‖w‖₂ − ‖w‖₁·w/‖w‖₂³) into grad.
 func (Hoyer) AddGrad(w, grad tensor.Tensor, scale float64) error {
-	return accumulate("Hoyer", w, grad, scale,
+	return accumulate(named("Hoyer"), w, grad, scale,
 		func(x, g []float32) { hoyerAddGrad(x, g, scale) },
 		func(x, g []float64) { hoyerAddGrad(x, g, scale) })
 }
@@ -100,7 +100,7 @@ func (tv TotalVariation) Value(w tensor.Tensor) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return reduce(tv.String(), w,
+	return reduce(tv.String, w,
 		func(x []float32) float64 { return tvValue(x, stride, length) },
 		func(x []float64) float64 { return tvValue(x, stride, length) })
 }
@@ -115,7 +115,7 @@ func (tv TotalVariation) AddGrad(w, grad tensor.Tensor, scale float64) error {
 	if err != nil {
 		return err
 	}
-	return accumulate(tv.String(), w, grad, scale,
+	return accumulate(tv.String, w, grad, scale,
 		func(x, g []float32) { tvAddGrad(x, g, stride, length, float32(scale)) },
 		func(x, g []float64) { tvAddGrad(x, g, stride, length, scale) })
 }

@@ -607,3 +607,58 @@ func TestRejectedStepPrunedNonFinite(t *testing.T) {
 		t.Errorf("Steps() = %d after rejected steps, want 3", s.Steps())
 	}
 }
+
+// TestStepWithGroupLassoDoesNotAllocate wraps this package's SGD and Adam
+// with a proximal group lasso on w1, whose prox the wrapper calls through
+// ops, and a pruned w2. It requires Step and Metrics, which measures the
+// group lasso's value, to allocate nothing once the first steps have
+// sized the scratch of the prox.
+func TestStepWithGroupLassoDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops the group lasso's pooled scratch at random")
+	}
+	inners := []func() gorgonia.Solver{
+		func() gorgonia.Solver { return NewSGD() },
+		func() gorgonia.Solver { return NewAdam() },
+	}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, newInner := range inners {
+			for ci, rec := range []Recorder{nil, &keepLast{}} {
+				inner := newInner()
+				m := newModel(t, dt, 52)
+				reg := graphs.NewRegularizer(m.g)
+				if err := reg.Add(m.w1, ops.GroupLasso{Axis: 1}, constant(0.05),
+					graphs.WithMode(graphs.Proximal)); err != nil {
+					t.Fatal(err)
+				}
+				opts := []Option{WithLearnRate(0.01), WithRegularizer(reg),
+					WithPruning(m.w2, Magnitude{}, constant(0.5))}
+				if rec != nil {
+					opts = append(opts, WithRecorder(rec))
+				}
+				s, err := Wrap(inner, opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m.train(t, s, 2)
+				vgs := gorgonia.NodesToValueGrads(m.params)
+				allocs := testing.AllocsPerRun(50, func() {
+					if err := s.Step(vgs); err != nil {
+						t.Fatal(err)
+					}
+					if s.Metrics() == nil {
+						t.Fatal("no metrics after a step")
+					}
+				})
+				if allocs != 0 {
+					t.Errorf("%T %v case %d: Step and Metrics allocate %v times per call "+
+						"with a group lasso prox, want 0", inner, dt, ci, allocs)
+				}
+				if v := s.Metrics().Terms[0].Value; !(v > 0) {
+					t.Errorf("%T %v case %d: group lasso value %v, want a positive norm sum",
+						inner, dt, ci, v)
+				}
+			}
+		}
+	}
+}
