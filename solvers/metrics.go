@@ -8,7 +8,7 @@ import "github.com/regsched/regsched/schedules"
 type Metrics struct {
 	Step        int     // the step just completed, counted from 0
 	LearnRate   float64 // η used by the step; 0 when the solver does not set it
-	Sparsity    float64 // fraction of zeros over every parameter
+	Sparsity    float64 // fraction of zeros over every parameter, or 0 when all are empty
 	WeightNorm  float64 // L2 norm of all parameters after the step
 	GradNorm    float64 // L2 norm of the gradient the inner solver received
 	MaskUpdated bool    // a pruning group updated or regrew its masks
@@ -24,7 +24,7 @@ type ParamMetrics struct {
 	Name       string
 	Size       int     // number of weights
 	Zeros      int     // weights exactly 0
-	Sparsity   float64 // Zeros / Size
+	Sparsity   float64 // Zeros / Size, or 0 when Size is 0
 	Pruned     bool    // the parameter belongs to a pruning group
 	Target     float64 // its group's sparsity target at this step
 	WeightNorm float64 // L2 norm after the step

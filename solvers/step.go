@@ -607,14 +607,14 @@ func (s *Solver) measureWeights() {
 		}
 		z, sq := s.zeros[i], s.sqSum[i]
 		pm.Size, pm.Zeros = p.size, z
-		pm.Sparsity = float64(z) / float64(p.size)
+		pm.Sparsity = sparsity(z, p.size)
 		pm.WeightNorm = math.Sqrt(sq)
 		zeros += z
 		size += p.size
 		wsq += sq
 		s.signals[p.key] = pm.Sparsity
 	}
-	m.Sparsity = float64(zeros) / float64(size)
+	m.Sparsity = sparsity(zeros, size)
 	m.WeightNorm = math.Sqrt(wsq)
 	s.signals["sparsity"] = m.Sparsity
 
@@ -624,6 +624,15 @@ func (s *Solver) measureWeights() {
 		s.signals[t.key] = m.Terms[i].Value
 	}
 	s.weightsMeasured = true
+}
+
+// sparsity returns zeros/size, or 0 when size is 0, so that a parameter
+// with no elements reports no sparsity instead of NaN.
+func sparsity(zeros, size int) float64 {
+	if size == 0 {
+		return 0
+	}
+	return float64(zeros) / float64(size)
 }
 
 // termValue returns R(w) of a term, from the statistics of measure when
