@@ -14,6 +14,10 @@ import (
 // together by the proximal operator. Rows in no group are not penalised,
 // and groups must not overlap, because the proximal operator is in
 // closed form only for disjoint groups. It implements ops.ProxTerm.
+//
+// NOTE: unlike ops.GroupLasso, Value, AddGrad and Prox allocate on every
+// call (the disjointness check, the group norms and the scale factors),
+// so a wrapped solver's Step with this term allocates too.
 type RowGroups struct {
 	Groups [][]int
 }
