@@ -159,7 +159,7 @@ func TestFusedChunksMatchGorgonia(t *testing.T) {
 				}
 			}
 		}
-		if want, got := countZeros(float64s(om.params[6])), roundCount(0.5, 2048); got < want {
+		if got, want := countZeros(float64s(om.params[6])), roundCount(0.5, 2*maskChunk); got < want {
 			t.Errorf("%s: %d zeros in p6, want at least %d", name, got, want)
 		}
 	}
