@@ -391,8 +391,10 @@ func TestSignalsReachPolicies(t *testing.T) {
 }
 
 // TestStepDoesNotAllocate steps each of this package's inner solvers,
-// wrapped with pruning and an L1 prox, in float32 and float64, and
-// requires Step and Metrics to allocate nothing between mask updates.
+// wrapped with pruning and an L1 or a group lasso prox, in float32 and
+// float64, and requires Step and Metrics to allocate nothing between
+// mask updates. The group lasso's prox runs through ops, whose scratch
+// the first steps size, and Metrics measures its value.
 func TestStepDoesNotAllocate(t *testing.T) {
 	inners := []func() gorgonia.Solver{
 		func() gorgonia.Solver { return NewSGD() },
@@ -400,56 +402,81 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		func() gorgonia.Solver { return NewAdam() },
 		func() gorgonia.Solver { return NewAdamW() },
 	}
-	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
-		for _, newInner := range inners {
-			// Without a Recorder, Metrics measures the weights on demand.
-			// With one, Step measures them in its fused passes.
-			for ci, rec := range []Recorder{nil, &keepLast{}} {
-				inner := newInner()
-				m := newModel(t, dt, 51)
-				reg := graphs.NewRegularizer(m.g)
-				if err := reg.Add(m.w2, ops.L1{}, constant(0.01)); err != nil {
-					t.Fatal(err)
-				}
-				opts := []Option{WithLearnRate(0.01), WithRegularizer(reg),
-					WithPruning(m.w1, Magnitude{}, ramp{to: 0.8, end: 1000}, UpdateEvery(100)),
-					WithPruning(m.w2, Magnitude{}, constant(0.5))}
-				if rec != nil {
-					opts = append(opts, WithRecorder(rec))
-				}
-				s, err := Wrap(inner, opts...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				m.train(t, s, 2)
-				vgs := gorgonia.NodesToValueGrads(m.params)
-				grads := make([][]float64, len(m.params))
-				for i, p := range m.params {
-					g, _ := p.Grad()
-					grads[i] = make([]float64, g.(*tensor.Dense).Size())
-					for j := range grads[i] {
-						grads[i][j] = float64(j%7) - 3
-					}
-				}
-				allocs := testing.AllocsPerRun(50, func() {
-					for i, p := range m.params {
-						g, _ := p.Grad()
-						if d := g.(*tensor.Dense); dt == tensor.Float64 {
-							copy(d.Float64s(), grads[i])
-						} else {
-							copyToFloat32(d.Float32s(), grads[i])
-						}
-					}
-					if err := s.Step(vgs); err != nil {
+	terms := []struct {
+		name   string
+		pooled bool // the prox keeps scratch in a sync.Pool
+		setup  func(m *model, reg *graphs.Regularizer) ([]Option, error)
+	}{
+		{"L1", false, func(m *model, reg *graphs.Regularizer) ([]Option, error) {
+			return []Option{
+				WithPruning(m.w1, Magnitude{}, ramp{to: 0.8, end: 1000}, UpdateEvery(100)),
+				WithPruning(m.w2, Magnitude{}, constant(0.5)),
+			}, reg.Add(m.w2, ops.L1{}, constant(0.01))
+		}},
+		{"GroupLasso", true, func(m *model, reg *graphs.Regularizer) ([]Option, error) {
+			return []Option{WithPruning(m.w2, Magnitude{}, constant(0.5))},
+				reg.Add(m.w1, ops.GroupLasso{Axis: 1}, constant(0.05), graphs.WithMode(graphs.Proximal))
+		}},
+	}
+	for _, term := range terms {
+		if term.pooled && raceEnabled {
+			t.Logf("%s skipped: the race detector drops pooled scratch at random", term.name)
+			continue
+		}
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			for _, newInner := range inners {
+				// Without a Recorder, Metrics measures the weights on demand.
+				// With one, Step measures them in its fused passes.
+				for ci, rec := range []Recorder{nil, &keepLast{}} {
+					inner := newInner()
+					name := fmt.Sprintf("%s %T %v case %d", term.name, inner, dt, ci)
+					m := newModel(t, dt, 51)
+					reg := graphs.NewRegularizer(m.g)
+					pruning, err := term.setup(m, reg)
+					if err != nil {
 						t.Fatal(err)
 					}
-					if s.Metrics() == nil {
-						t.Fatal("no metrics after a step")
+					opts := append([]Option{WithLearnRate(0.01), WithRegularizer(reg)}, pruning...)
+					if rec != nil {
+						opts = append(opts, WithRecorder(rec))
 					}
-				})
-				if allocs != 0 {
-					t.Errorf("%T %v case %d: Step and Metrics allocate %v times per call "+
-						"between mask updates, want 0", inner, dt, ci, allocs)
+					s, err := Wrap(inner, opts...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					m.train(t, s, 2)
+					vgs := gorgonia.NodesToValueGrads(m.params)
+					grads := make([][]float64, len(m.params))
+					for i, p := range m.params {
+						g, _ := p.Grad()
+						grads[i] = make([]float64, g.(*tensor.Dense).Size())
+						for j := range grads[i] {
+							grads[i][j] = float64(j%7) - 3
+						}
+					}
+					allocs := testing.AllocsPerRun(50, func() {
+						for i, p := range m.params {
+							g, _ := p.Grad()
+							if d := g.(*tensor.Dense); dt == tensor.Float64 {
+								copy(d.Float64s(), grads[i])
+							} else {
+								copyToFloat32(d.Float32s(), grads[i])
+							}
+						}
+						if err := s.Step(vgs); err != nil {
+							t.Fatal(err)
+						}
+						if s.Metrics() == nil {
+							t.Fatal("no metrics after a step")
+						}
+					})
+					if allocs != 0 {
+						t.Errorf("%s: Step and Metrics allocate %v times per call between "+
+							"mask updates, want 0", name, allocs)
+					}
+					if v := s.Metrics().Terms[0].Value; !(v > 0) {
+						t.Errorf("%s: term value %v, want a positive penalty", name, v)
+					}
 				}
 			}
 		}
