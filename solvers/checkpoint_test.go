@@ -44,6 +44,23 @@ func weightsOf(m *model) [][]float64 {
 
 // setWeights runs the graph once so that the weights are bound to the
 // machine, then overwrites them and clears the gradients of that run.
+// resumeCopy saves s, builds a fresh model and solver, copies the weights
+// of m into the model and loads the checkpoint into the solver. what
+// names the case in a failure.
+func resumeCopy(t *testing.T, m *model, s *Solver, build func() (*model, *Solver),
+	what string) (*model, *Solver) {
+	var buf bytes.Buffer
+	if err := s.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	m2, s2 := build()
+	setWeights(t, m2, weightsOf(m))
+	if err := s2.Load(&buf); err != nil {
+		t.Fatalf("%s: Load: %v", what, err)
+	}
+	return m2, s2
+}
+
 func setWeights(t *testing.T, m *model, w [][]float64) {
 	m.forward(t)
 	for i, p := range m.params {
@@ -140,15 +157,7 @@ func TestResumeRestoresInnerState(t *testing.T) {
 				for _, k := range []int{1, 14, 15, 16, 29, 31} {
 					m, s := build()
 					m.train(t, s, k)
-					var buf bytes.Buffer
-					if err := s.Save(&buf); err != nil {
-						t.Fatal(err)
-					}
-					m2, s2 := build()
-					setWeights(t, m2, weightsOf(m))
-					if err := s2.Load(&buf); err != nil {
-						t.Fatalf("%s stopped at %d: Load: %v", name, k, err)
-					}
+					m2, s2 := resumeCopy(t, m, s, build, fmt.Sprintf("%s stopped at %d", name, k))
 					m2.train(t, s2, steps-k)
 					for p, w := range weightsOf(ref) {
 						got := float64s(m2.params[p])
@@ -224,15 +233,7 @@ func TestSaveAfterHugeGradient(t *testing.T) {
 		for range stop {
 			step(m, s)
 		}
-		var buf bytes.Buffer
-		if err := s.Save(&buf); err != nil {
-			t.Fatal(err)
-		}
-		m2, s2 := build()
-		setWeights(t, m2, weightsOf(m))
-		if err := s2.Load(&buf); err != nil {
-			t.Fatalf("%v: Load: %v", c.dtype, err)
-		}
+		m2, s2 := resumeCopy(t, m, s, build, c.dtype.String())
 		for range steps - stop {
 			step(m2, s2)
 		}
