@@ -69,6 +69,16 @@ func applyMask[T float](w []T, keep []bool) {
 // zero are +0 as well. It uses AVX2 where available, which gives the same
 // bits as softThreshold, and does one pass over w and keep.
 func softThreshold32(w []float32, t float32, keep []bool) {
+	if useAVX512 && len(w) >= 16 {
+		n := len(w) &^ 15
+		if keep != nil {
+			softThresholdAVX512(w[:n], keep[:n], t, true)
+			keep = keep[n:]
+		} else {
+			softThresholdAVX512(w[:n], nil, t, false)
+		}
+		w = w[n:]
+	}
 	if useAVX2 && len(w) >= 8 {
 		n := len(w) &^ 7
 		if keep != nil {
@@ -149,32 +159,47 @@ func copyToFloat64[T float](dst []float64, w []T) {
 	}
 }
 
-// firstNonFinite32 is firstNonFinite for float32, with AVX2 where
-// available. The vector path sums the squares in float32 within blocks of
-// 256 entries and in float64 across them, so the norm may differ from the
-// scalar one from about the sixth significant digit. When that sum is not
-// finite, or below 2⁻⁶⁰, where float32 squares lose precision, it sums
-// again in float64.
+// firstNonFinite32 is firstNonFinite for float32, with AVX-512 and AVX2
+// where available. The vector path sums the squares in float32 within
+// blocks of 256 entries and in float64 across them, so the norm may
+// differ from the scalar one from about the sixth significant digit.
+// When that sum is not finite, or below 2⁻⁶⁰, where float32 squares lose
+// precision, it sums again in float64.
 func firstNonFinite32(g []float32, keep []bool) (int, float64) {
 	if !useAVX2 || len(g) < 32 {
 		return firstNonFinite(g, keep)
 	}
-	n := len(g) &^ 31
+	// The vector kernels sum the longest prefix they take, AVX-512 in
+	// blocks of 64 and AVX2 in blocks of 32 after it.
 	var sum float64
-	var tail []bool
-	if keep != nil {
-		sum, tail = sumSquaresFastAVX2(g[:n], keep[:n], true), keep[n:]
-	} else {
-		sum = sumSquaresFastAVX2(g[:n], nil, false)
+	n := 0
+	if useAVX512 && len(g) >= 64 {
+		n = len(g) &^ 63
+		sum = sumSquaresAVX512(g[:n], maskPrefix(keep, n), keep != nil)
+	}
+	if m := n + (len(g)-n)&^31; m > n {
+		sum += sumSquaresFastAVX2(g[n:m], maskPart(keep, n, m), keep != nil)
+		n = m
 	}
 	if !(sum >= 0x1p-60 && sum <= math.MaxFloat64) {
 		return firstNonFinite32Wide(g, keep)
 	}
-	bad, rest := firstNonFinite(g[n:], tail)
+	bad, rest := firstNonFinite(g[n:], maskPart(keep, n, len(g)))
 	if bad >= 0 {
 		return n + bad, 0
 	}
 	return -1, sum + rest
+}
+
+// maskPrefix returns keep[:n], or nil when keep is nil.
+func maskPrefix(keep []bool, n int) []bool { return maskPart(keep, 0, n) }
+
+// maskPart returns keep[lo:hi], or nil when keep is nil.
+func maskPart(keep []bool, lo, hi int) []bool {
+	if keep == nil {
+		return nil
+	}
+	return keep[lo:hi]
 }
 
 // firstNonFinite32Wide is firstNonFinite32 with the squares summed in

@@ -515,77 +515,81 @@ func edgeFloat32s(r *rand.Rand, n int, t float32) []float32 {
 // zero or masked. It covers every length up to 140, with and without a
 // mask, at thresholds 0, a subnormal, 0.5 and near the largest float32.
 func TestSoftThresholdVectorMatchesScalar(t *testing.T) {
-	if !useAVX2 {
-		t.Log("no AVX2: softThreshold32 runs the portable path only")
-	}
-	r := rand.New(rand.NewPCG(8, 9))
-	thresholds := []float32{0, math.SmallestNonzeroFloat32, 0.5, math.MaxFloat32 / 2}
-	for ti, thr := range thresholds {
-		for n := 0; n <= 140; n++ {
-			for _, masked := range []bool{false, true} {
-				w := edgeFloat32s(r, n, thr)
-				var keep []bool
-				if masked {
-					keep = make([]bool, n)
-					for i := range keep {
-						keep[i] = r.IntN(2) == 0
+	forEachVectorPath(t, func(t *testing.T) {
+		if !useAVX2 {
+			t.Log("no AVX2: softThreshold32 runs the portable path only")
+		}
+		r := rand.New(rand.NewPCG(8, 9))
+		thresholds := []float32{0, math.SmallestNonzeroFloat32, 0.5, math.MaxFloat32 / 2}
+		for ti, thr := range thresholds {
+			for n := 0; n <= 140; n++ {
+				for _, masked := range []bool{false, true} {
+					w := edgeFloat32s(r, n, thr)
+					var keep []bool
+					if masked {
+						keep = make([]bool, n)
+						for i := range keep {
+							keep[i] = r.IntN(2) == 0
+						}
 					}
-				}
-				want := make([]float32, n)
-				for i, v := range w {
-					switch {
-					case masked && !keep[i]:
-						want[i] = 0
-					case v > thr:
-						want[i] = v - thr
-					case v < -thr:
-						want[i] = v + thr
-					default:
-						want[i] = 0
+					want := make([]float32, n)
+					for i, v := range w {
+						switch {
+						case masked && !keep[i]:
+							want[i] = 0
+						case v > thr:
+							want[i] = v - thr
+						case v < -thr:
+							want[i] = v + thr
+						default:
+							want[i] = 0
+						}
 					}
-				}
-				portable := append([]float32(nil), w...)
-				softThreshold(portable, thr, keep)
-				got := append([]float32(nil), w...)
-				softThreshold32(got, thr, keep)
-				for i := range got {
-					if math.Float32bits(got[i]) != math.Float32bits(portable[i]) {
-						t.Fatalf("threshold %d n=%d masked=%v: index %d (w=%v) is %v, portable path gives %v",
-							ti, n, masked, i, w[i], got[i], portable[i])
-					}
-					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("threshold %d n=%d masked=%v: index %d (w=%v) is %v, definition gives %v",
-							ti, n, masked, i, w[i], got[i], want[i])
+					portable := append([]float32(nil), w...)
+					softThreshold(portable, thr, keep)
+					got := append([]float32(nil), w...)
+					softThreshold32(got, thr, keep)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(portable[i]) {
+							t.Fatalf("threshold %d n=%d masked=%v: index %d (w=%v) is %v, portable path gives %v",
+								ti, n, masked, i, w[i], got[i], portable[i])
+						}
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("threshold %d n=%d masked=%v: index %d (w=%v) is %v, definition gives %v",
+								ti, n, masked, i, w[i], got[i], want[i])
+						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestApplyMaskVectorMatchesScalar compares applyMask on float32, which
 // uses AVX2 where available, bit for bit with the definition: kept
 // entries unchanged (−0 stays −0), rejected ones +0.
 func TestApplyMaskVectorMatchesScalar(t *testing.T) {
-	r := rand.New(rand.NewPCG(12, 13))
-	for n := 0; n <= 140; n++ {
-		w := edgeFloat32s(r, n, 1)
-		keep := make([]bool, n)
-		for i := range keep {
-			keep[i] = r.IntN(2) == 0
-		}
-		got := append([]float32(nil), w...)
-		applyMask(got, keep)
-		for i := range got {
-			want := w[i]
-			if !keep[i] {
-				want = 0
+	forEachVectorPath(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(12, 13))
+		for n := 0; n <= 140; n++ {
+			w := edgeFloat32s(r, n, 1)
+			keep := make([]bool, n)
+			for i := range keep {
+				keep[i] = r.IntN(2) == 0
 			}
-			if math.Float32bits(got[i]) != math.Float32bits(want) {
-				t.Fatalf("n=%d: index %d (w=%v, keep=%v) is %v, want %v", n, i, w[i], keep[i], got[i], want)
+			got := append([]float32(nil), w...)
+			applyMask(got, keep)
+			for i := range got {
+				want := w[i]
+				if !keep[i] {
+					want = 0
+				}
+				if math.Float32bits(got[i]) != math.Float32bits(want) {
+					t.Fatalf("n=%d: index %d (w=%v, keep=%v) is %v, want %v", n, i, w[i], keep[i], got[i], want)
+				}
 			}
 		}
-	}
+	})
 }
 
 // TestVectorStatisticsMatchScalar compares the AVX2 reductions with the
@@ -593,52 +597,54 @@ func TestApplyMaskVectorMatchesScalar(t *testing.T) {
 // relative (they add in another order), and the gradient norms, summed in
 // float32 blocks, to 1e-6.
 func TestVectorStatisticsMatchScalar(t *testing.T) {
-	r := rand.New(rand.NewPCG(10, 11))
-	sizes := []int{300, 1000, 4099}
-	for n := 0; n <= 70; n += 3 {
-		sizes = append(sizes, n)
-	}
-	for _, n := range sizes {
-		w := make([]float32, n)
-		keep := make([]bool, n)
-		for i := range w {
-			if r.IntN(4) > 0 {
-				w[i] = float32(r.NormFloat64())
+	forEachVectorPath(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(10, 11))
+		sizes := []int{300, 1000, 4099}
+		for n := 0; n <= 70; n += 3 {
+			sizes = append(sizes, n)
+		}
+		for _, n := range sizes {
+			w := make([]float32, n)
+			keep := make([]bool, n)
+			for i := range w {
+				if r.IntN(4) > 0 {
+					w[i] = float32(r.NormFloat64())
+				}
+				keep[i] = r.IntN(3) > 0
 			}
-			keep[i] = r.IntN(3) > 0
-		}
-		z1, a1, q1 := weightStats32(w)
-		z2, a2, q2 := weightStats(w)
-		if z1 != z2 || !near(a1, a2) || !near(q1, q2) {
-			t.Errorf("n=%d: weightStats32 (%d, %v, %v), scalar (%d, %v, %v)", n, z1, a1, q1, z2, a2, q2)
-		}
-		for _, k := range [][]bool{nil, keep} {
-			b1, s1 := firstNonFinite32(w, k)
-			b2, s2 := firstNonFinite(w, k)
-			if b1 != b2 || math.Abs(s1-s2) > 1e-6*math.Max(1, s2) {
-				t.Errorf("n=%d: firstNonFinite32 (%d, %v), scalar (%d, %v)", n, b1, s1, b2, s2)
-			}
-		}
-		if n > 0 {
-			bad := r.IntN(n)
-			w[bad] = float32(math.Inf(1 - 2*r.IntN(2)))
-			if n > 1 && r.IntN(2) == 0 {
-				w[bad] = float32(math.NaN())
+			z1, a1, q1 := weightStats32(w)
+			z2, a2, q2 := weightStats(w)
+			if z1 != z2 || !near(a1, a2) || !near(q1, q2) {
+				t.Errorf("n=%d: weightStats32 (%d, %v, %v), scalar (%d, %v, %v)", n, z1, a1, q1, z2, a2, q2)
 			}
 			for _, k := range [][]bool{nil, keep} {
-				if b, _ := firstNonFinite32(w, k); b != bad {
-					t.Errorf("n=%d, mask %v: non-finite at %d reported at %d", n, k != nil, bad, b)
+				b1, s1 := firstNonFinite32(w, k)
+				b2, s2 := firstNonFinite(w, k)
+				if b1 != b2 || math.Abs(s1-s2) > 1e-6*math.Max(1, s2) {
+					t.Errorf("n=%d: firstNonFinite32 (%d, %v), scalar (%d, %v)", n, b1, s1, b2, s2)
 				}
 			}
-			// The largest finite float32 squares to a finite float64.
-			w[bad] = math.MaxFloat32
-			for _, k := range [][]bool{nil, keep} {
-				if b, _ := firstNonFinite32(w, k); b != -1 {
-					t.Errorf("n=%d, mask %v: finite input reported non-finite at %d", n, k != nil, b)
+			if n > 0 {
+				bad := r.IntN(n)
+				w[bad] = float32(math.Inf(1 - 2*r.IntN(2)))
+				if n > 1 && r.IntN(2) == 0 {
+					w[bad] = float32(math.NaN())
+				}
+				for _, k := range [][]bool{nil, keep} {
+					if b, _ := firstNonFinite32(w, k); b != bad {
+						t.Errorf("n=%d, mask %v: non-finite at %d reported at %d", n, k != nil, bad, b)
+					}
+				}
+				// The largest finite float32 squares to a finite float64.
+				w[bad] = math.MaxFloat32
+				for _, k := range [][]bool{nil, keep} {
+					if b, _ := firstNonFinite32(w, k); b != -1 {
+						t.Errorf("n=%d, mask %v: finite input reported non-finite at %d", n, k != nil, b)
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestGradientNormFallsBackToFloat64 checks the gradient norms that the
@@ -646,22 +652,24 @@ func TestVectorStatisticsMatchScalar(t *testing.T) {
 // too small for it, and an all-zero gradient, each against the scalar
 // sum to 1e-12.
 func TestGradientNormFallsBackToFloat64(t *testing.T) {
-	for _, scale := range []float32{1e30, 1e-25, 0} {
-		g := make([]float32, 1000)
-		keep := make([]bool, len(g))
-		for i := range g {
-			g[i] = scale * float32(i%7+1)
-			keep[i] = i%3 > 0
-		}
-		for _, k := range [][]bool{nil, keep} {
-			b1, s1 := firstNonFinite32(g, k)
-			b2, s2 := firstNonFinite(g, k)
-			if b1 != -1 || b2 != -1 || math.Abs(s1-s2) > 1e-12*s2 {
-				t.Errorf("scale %v, mask %v: firstNonFinite32 (%d, %v), scalar (%d, %v)",
-					scale, k != nil, b1, s1, b2, s2)
+	forEachVectorPath(t, func(t *testing.T) {
+		for _, scale := range []float32{1e30, 1e-25, 0} {
+			g := make([]float32, 1000)
+			keep := make([]bool, len(g))
+			for i := range g {
+				g[i] = scale * float32(i%7+1)
+				keep[i] = i%3 > 0
+			}
+			for _, k := range [][]bool{nil, keep} {
+				b1, s1 := firstNonFinite32(g, k)
+				b2, s2 := firstNonFinite(g, k)
+				if b1 != -1 || b2 != -1 || math.Abs(s1-s2) > 1e-12*s2 {
+					t.Errorf("scale %v, mask %v: firstNonFinite32 (%d, %v), scalar (%d, %v)",
+						scale, k != nil, b1, s1, b2, s2)
+				}
 			}
 		}
-	}
+	})
 }
 
 // TestGradientCheckFindsEveryNonFinite puts a NaN, +Inf or −Inf at each
@@ -670,37 +678,39 @@ func TestGradientNormFallsBackToFloat64(t *testing.T) {
 // firstNonFinite32 must return the index the scalar check returns, and
 // without such an entry the same norm to 1e-6 relative.
 func TestGradientCheckFindsEveryNonFinite(t *testing.T) {
-	r := rand.New(rand.NewPCG(14, 15))
-	scales := []float32{1, 1e-20, 1e19, 3e19}
-	bad := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}
-	for n := 0; n <= 300; n++ {
-		g := make([]float32, n)
-		keep := make([]bool, n)
-		for pos := -1; pos < n; pos++ {
-			for _, masked := range []bool{false, true} {
-				for i := range g {
-					g[i] = float32(r.NormFloat64()) * scales[i%len(scales)]
-					keep[i] = r.IntN(3) > 0
-				}
-				var k []bool
-				if masked {
-					k = keep
-				}
-				if pos >= 0 {
-					g[pos] = bad[r.IntN(len(bad))]
-				}
-				b1, s1 := firstNonFinite32(g, k)
-				b2, s2 := firstNonFinite(g, k)
-				if b1 != b2 {
-					t.Fatalf("n=%d, non-finite entry at %d, masked %v: firstNonFinite32 "+
-						"returns index %d, the scalar check %d", n, pos, masked, b1, b2)
-				}
-				if math.Abs(s1-s2) > 1e-6*s2 {
-					t.Fatalf("n=%d, masked %v: norm² %v, the scalar check %v", n, masked, s1, s2)
+	forEachVectorPath(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(14, 15))
+		scales := []float32{1, 1e-20, 1e19, 3e19}
+		bad := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}
+		for n := 0; n <= 300; n++ {
+			g := make([]float32, n)
+			keep := make([]bool, n)
+			for pos := -1; pos < n; pos++ {
+				for _, masked := range []bool{false, true} {
+					for i := range g {
+						g[i] = float32(r.NormFloat64()) * scales[i%len(scales)]
+						keep[i] = r.IntN(3) > 0
+					}
+					var k []bool
+					if masked {
+						k = keep
+					}
+					if pos >= 0 {
+						g[pos] = bad[r.IntN(len(bad))]
+					}
+					b1, s1 := firstNonFinite32(g, k)
+					b2, s2 := firstNonFinite(g, k)
+					if b1 != b2 {
+						t.Fatalf("n=%d, non-finite entry at %d, masked %v: firstNonFinite32 "+
+							"returns index %d, the scalar check %d", n, pos, masked, b1, b2)
+					}
+					if math.Abs(s1-s2) > 1e-6*s2 {
+						t.Fatalf("n=%d, masked %v: norm² %v, the scalar check %v", n, masked, s1, s2)
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(1, math.Abs(b)) }
@@ -765,5 +775,17 @@ func TestRegrowthResetsMoments(t *testing.T) {
 	}
 	if kept == 0 {
 		t.Error("no kept weights with moments, want some")
+	}
+}
+
+// forEachVectorPath runs f as a subtest with the widest vector kernels the
+// processor has, and again with AVX-512 turned off when it is on, so that
+// the AVX2 kernels are tested on such a processor too.
+func forEachVectorPath(t *testing.T, f func(t *testing.T)) {
+	t.Run("widest", f)
+	if useAVX512 {
+		useAVX512 = false
+		defer func() { useAVX512 = true }()
+		t.Run("avx2", f)
 	}
 }
