@@ -6,6 +6,12 @@ package solvers
 //go:noescape
 func softThresholdAVX512(w []float32, keep []bool, t float32, masked bool)
 
+// maskAVX512 runs applyMask on the first len(w)/16·16 entries with
+// AVX-512.
+//
+//go:noescape
+func maskAVX512(w []float32, keep []bool)
+
 // sumSquaresAVX512 is sumSquaresFastAVX2 on the first len(g)/64·64
 // entries with AVX-512.
 //

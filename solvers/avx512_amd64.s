@@ -137,3 +137,28 @@ sdone512:
 	MOVSD X10, sum+56(FP)
 	VZEROUPPER
 	RET
+
+// func maskAVX512(w []float32, keep []bool)
+// Processes len(w)/16·16 entries: w ← w & keep. K1 marks the rejected
+// entries of a block (zero keep bytes), and a masked store writes +0 to
+// them only, so kept entries are not read or written.
+TEXT ·maskAVX512(SB), NOSPLIT, $0-48
+	MOVQ w_base+0(FP), DI
+	MOVQ w_len+8(FP), CX
+	MOVQ keep_base+24(FP), SI
+	VXORPS Z5, Z5, Z5
+	SHRQ $4, CX
+	JZ mdone512
+
+mloop512:
+	VMOVDQU (SI), X4
+	VPTESTNMB X4, X4, K1
+	VMOVUPS Z5, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $16, SI
+	DECQ CX
+	JNZ mloop512
+
+mdone512:
+	VZEROUPPER
+	RET

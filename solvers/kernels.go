@@ -43,11 +43,16 @@ func firstNonFinite[T float](g []T, keep []bool) (int, float64) {
 }
 
 // applyMask sets w[i] to +0 wherever keep[i] is false, without branches,
-// with AVX2 for float32 where available.
+// with AVX-512 or AVX2 for float32 where available.
 func applyMask[T float](w []T, keep []bool) {
 	keep = keep[:len(w)]
 	switch w := any(w).(type) {
 	case []float32:
+		if useAVX512 && len(w) >= 16 {
+			n := len(w) &^ 15
+			maskAVX512(w[:n], keep[:n])
+			w, keep = w[n:], keep[n:]
+		}
 		if useAVX2 && len(w) >= 8 {
 			n := len(w) &^ 7
 			maskAVX2(w[:n], keep[:n])

@@ -19,3 +19,5 @@ var useAVX512 = false
 func softThresholdAVX512(w []float32, keep []bool, t float32, masked bool) {}
 
 func sumSquaresAVX512(g []float32, keep []bool, masked bool) float64 { return 0 }
+
+func maskAVX512(w []float32, keep []bool) {}
