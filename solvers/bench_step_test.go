@@ -118,12 +118,12 @@ func stepperWith(b *testing.B, inner gorgonia.Solver, parts *wrapParts) func() {
 // cancels load that drifts over the run, which separate runs of inner and
 // wrapped do not.
 //
-// On a shared 2-core AMD EPYC (docs/benchmarks.md), "ratio" over 12
-// processes had median 1.09 and quartiles 1.08 and 1.10, and 2 of the 12
-// were above 1.10 (1.13). Load from other jobs on the machine moves a
-// single run by a few hundredths either way. Rarely, one of the solvers
-// runs far slower for the life of a process: a ratio of 0.57 came up
-// once in about 30 processes.
+// On a shared 2-core AMD EPYC with AVX-512 (docs/benchmarks.md), "ratio"
+// over 12 processes had median 1.07 and quartiles 1.07 and 1.08, and 1
+// of the 12 was above 1.10 (1.105). Load from other jobs moves a single
+// run by a few hundredths either way, and about one model in 10 to 15
+// runs slowly for its whole life, which moves "inner" or "wrapped" far
+// more.
 func BenchmarkStep(b *testing.B) {
 	run := func(b *testing.B, inner gorgonia.Solver, wrap bool) {
 		step := stepper(b, inner, wrap)
