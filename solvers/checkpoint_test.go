@@ -181,10 +181,9 @@ func TestResumeRestoresInnerState(t *testing.T) {
 }
 
 // TestSaveAfterHugeGradient gives a pruned or a kept weight a finite
-// gradient whose square overflows, which makes its Adam second moment
-// +Inf, and requires that Save still writes a checkpoint that Load
-// accepts and that the resumed run equals the uninterrupted one bit for
-// bit.
+// gradient whose square overflows, so its Adam second moment becomes
+// +Inf. Save must still write a checkpoint that Load accepts, and the
+// resumed run must equal the uninterrupted one bit for bit.
 func TestSaveAfterHugeGradient(t *testing.T) {
 	cases := []struct {
 		dtype tensor.Dtype

@@ -289,10 +289,9 @@ func TestResetPrunedMoments(t *testing.T) {
 }
 
 // TestInnerStateResumes runs each of this package's moment solvers on
-// its own, moves its state through MarshalState into a fresh solver,
-// which places the moments again at its first Step, and requires the
-// weights and the state at the end to equal those of an uninterrupted
-// run bit for bit.
+// its own and moves its state through MarshalState into a fresh solver,
+// which places the moments again at its first Step. The weights and the
+// state at the end must equal those of an uninterrupted run bit for bit.
 func TestInnerStateResumes(t *testing.T) {
 	type checkpointSolver interface {
 		gorgonia.Solver

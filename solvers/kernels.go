@@ -180,7 +180,7 @@ func firstNonFinite32(g []float32, keep []bool) (int, float64) {
 	n := 0
 	if useAVX512 && len(g) >= 64 {
 		n = len(g) &^ 63
-		sum = sumSquaresAVX512(g[:n], maskPrefix(keep, n), keep != nil)
+		sum = sumSquaresAVX512(g[:n], maskPart(keep, 0, n), keep != nil)
 	}
 	if m := n + (len(g)-n)&^31; m > n {
 		sum += sumSquaresFastAVX2(g[n:m], maskPart(keep, n, m), keep != nil)
@@ -195,9 +195,6 @@ func firstNonFinite32(g []float32, keep []bool) (int, float64) {
 	}
 	return -1, sum + rest
 }
-
-// maskPrefix returns keep[:n], or nil when keep is nil.
-func maskPrefix(keep []bool, n int) []bool { return maskPart(keep, 0, n) }
 
 // maskPart returns keep[lo:hi], or nil when keep is nil.
 func maskPart(keep []bool, lo, hi int) []bool {

@@ -9,9 +9,9 @@ import "unsafe"
 // which processors compare first when they match a load to earlier
 // stores, so loads can wait on stores they do not depend on. On a 2-core
 // AMD EPYC, bare Adam steps on LeNet-300-100 shapes took from 0.74 to
-// 1.08 ms depending on the process (6 processes), and from 0.73 to
-// 0.78 ms once the moments were placed at offsets modulo 4 KiB away from
-// the weight, the gradient and each other. That this aliasing is the cause is likely
+// 1.08 ms over 6 processes. With the moments placed at offsets modulo
+// 4 KiB away from the weight, the gradient and each other, they took
+// from 0.73 to 0.78 ms. That this aliasing is the cause is likely
 // but not measured directly.
 
 // pageBytes is the span modulo which addresses are compared.

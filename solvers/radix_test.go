@@ -12,9 +12,9 @@ import (
 
 // TestSelectSmallestKeysMatchesScores compares magnitude pruning by
 // uint32 keys with SelectSmallest on the float64 magnitude scores, entry
-// for entry, on weights with many ties, exact zeros of both signs, NaN,
-// ±Inf and pruned entries, for every k from 0 to n at small n and a
-// spread of k at larger n.
+// for entry. The weights have many ties, exact zeros of both signs, NaN,
+// ±Inf and pruned entries, and k takes every value from 0 to n at small
+// n and a spread of values at larger n.
 func TestSelectSmallestKeysMatchesScores(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()),
