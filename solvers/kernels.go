@@ -48,15 +48,11 @@ func applyMask[T float](w []T, keep []bool) {
 	keep = keep[:len(w)]
 	switch w := any(w).(type) {
 	case []float32:
-		if useAVX512 && len(w) >= 16 {
-			n := len(w) &^ 15
-			maskAVX512(w[:n], keep[:n])
-			w, keep = w[n:], keep[n:]
+		if useAVX512 {
+			w, keep = vectorPrefix(w, keep, 16, maskAVX512)
 		}
-		if useAVX2 && len(w) >= 8 {
-			n := len(w) &^ 7
-			maskAVX2(w[:n], keep[:n])
-			w, keep = w[n:], keep[n:]
+		if useAVX2 {
+			w, keep = vectorPrefix(w, keep, 8, maskAVX2)
 		}
 		for i, v := range w {
 			w[i] = math.Float32frombits(math.Float32bits(v) & -uint32(boolToUint8(keep[i])))
@@ -74,27 +70,29 @@ func applyMask[T float](w []T, keep []bool) {
 // zero are +0 as well. It uses AVX2 where available, which gives the same
 // bits as softThreshold, and does one pass over w and keep.
 func softThreshold32(w []float32, t float32, keep []bool) {
-	if useAVX512 && len(w) >= 16 {
-		n := len(w) &^ 15
-		if keep != nil {
-			softThresholdAVX512(w[:n], keep[:n], t, true)
-			keep = keep[n:]
-		} else {
-			softThresholdAVX512(w[:n], nil, t, false)
-		}
-		w = w[n:]
+	if useAVX512 {
+		w, keep = vectorPrefix(w, keep, 16, func(w []float32, keep []bool) {
+			softThresholdAVX512(w, keep, t, keep != nil)
+		})
 	}
-	if useAVX2 && len(w) >= 8 {
-		n := len(w) &^ 7
-		if keep != nil {
-			softThresholdAVX2(w[:n], keep[:n], t, true)
-			keep = keep[n:]
-		} else {
-			softThresholdAVX2(w[:n], nil, t, false)
-		}
-		w = w[n:]
+	if useAVX2 {
+		w, keep = vectorPrefix(w, keep, 8, func(w []float32, keep []bool) {
+			softThresholdAVX2(w, keep, t, keep != nil)
+		})
 	}
 	softThreshold(w, t, keep)
+}
+
+// vectorPrefix runs kernel on the longest prefix of w whose length is a
+// multiple of block, a power of two, with the same prefix of keep (nil
+// when keep is nil). It returns the rest of w and keep.
+func vectorPrefix(w []float32, keep []bool, block int, kernel func(w []float32, keep []bool)) ([]float32, []bool) {
+	n := len(w) &^ (block - 1)
+	if n == 0 {
+		return w, keep
+	}
+	kernel(w[:n], maskPart(keep, 0, n))
+	return w[n:], maskPart(keep, n, len(w))
 }
 
 // softThreshold is the portable form of softThreshold32, for float32 and
@@ -208,21 +206,11 @@ func maskPart(keep []bool, lo, hi int) []bool {
 // float64.
 func firstNonFinite32Wide(g []float32, keep []bool) (int, float64) {
 	n := len(g) &^ 7
-	var sum float64
-	var finite bool
-	if keep != nil {
-		sum, finite = sumSquaresAVX2(g[:n], keep[:n], true)
-	} else {
-		sum, finite = sumSquaresAVX2(g[:n], nil, false)
-	}
+	sum, finite := sumSquaresAVX2(g[:n], maskPart(keep, 0, n), keep != nil)
 	if !finite {
 		return firstNonFinite(g, keep)
 	}
-	var tail []bool
-	if keep != nil {
-		tail = keep[n:]
-	}
-	bad, rest := firstNonFinite(g[n:], tail)
+	bad, rest := firstNonFinite(g[n:], maskPart(keep, n, len(g)))
 	if bad >= 0 {
 		return n + bad, 0
 	}
