@@ -305,7 +305,7 @@ func (s *Solver) marshal() ([]byte, error) {
 	cp, ok := s.inner.(Checkpointer)
 	e.bool(ok)
 	if ok {
-		s.resetPrunedMoments()
+		s.resetPrunedMoments(s.groups...)
 		st, err := cp.MarshalState()
 		if err != nil {
 			return nil, errors.Wrap(err, "solvers: Save: inner solver")

@@ -98,7 +98,6 @@ func (s *Solver) accumulateMovement() {
 // returns whether any ran and how many mask entries they changed.
 func (s *Solver) updateMasks(t int) (bool, int) {
 	updated, flips := false, 0
-	r, resets := s.inner.(momentResetter)
 	for _, g := range s.groups {
 		if !g.pendingUpdate && !g.pendingRegrow {
 			continue
@@ -106,11 +105,7 @@ func (s *Solver) updateMasks(t int) (bool, int) {
 		// The moments of pruned weights followed their gradients, which
 		// the inner solvers of this package do not mask. Zeroing them
 		// before the masks change starts a weight that comes back afresh.
-		for _, l := range g.layers {
-			if resets && l.masked() {
-				r.resetPruned(l.param, l.keep)
-			}
-		}
+		s.resetPrunedMoments(g)
 		if g.pendingUpdate {
 			flips += s.prune(g)
 		} else {
@@ -122,16 +117,16 @@ func (s *Solver) updateMasks(t int) (bool, int) {
 }
 
 // resetPrunedMoments zeros the inner solver's moments of every pruned
-// weight, which Save does first because a gradient whose square
-// overflows can make them infinite and Load rejects such state. Zeroing
-// them changes no result: they move only their own weight, which the
-// mask holds at 0, until the next mask update zeros them.
-func (s *Solver) resetPrunedMoments() {
+// weight of the groups given. Save does it for all groups first, so a
+// checkpoint contains no moment that only a pruned weight uses. Zeroing
+// them changes no result: they move only their own weight, which
+// the mask holds at 0, until the next mask update zeros them.
+func (s *Solver) resetPrunedMoments(groups ...*pruneGroup) {
 	r, ok := s.inner.(momentResetter)
 	if !ok || !s.bound {
 		return
 	}
-	for _, g := range s.groups {
+	for _, g := range groups {
 		for _, l := range g.layers {
 			if l.masked() {
 				r.resetPruned(l.param, l.keep)
