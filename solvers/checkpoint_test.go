@@ -186,9 +186,9 @@ func TestResumeRestoresInnerState(t *testing.T) {
 // resumed run must equal the uninterrupted one bit for bit.
 func TestSaveAfterHugeGradient(t *testing.T) {
 	cases := []struct {
-		dtype tensor.Dtype
-		huge  float64
-		kept  bool // the huge gradient goes to a kept weight
+		dtype  tensor.Dtype
+		huge   float64
+		toKept bool // the huge gradient goes to a kept weight
 	}{
 		{tensor.Float32, 3e19, false},
 		{tensor.Float64, 1e160, false},
@@ -211,7 +211,7 @@ func TestSaveAfterHugeGradient(t *testing.T) {
 			m.forward(t)
 			g, _ := m.w1.Grad()
 			d := g.(*tensor.Dense)
-			if j := slices.Index(s.groups[0].layers[0].keep, c.kept); j >= 0 {
+			if j := slices.Index(s.groups[0].layers[0].keep, c.toKept); j >= 0 {
 				if c.dtype == tensor.Float32 {
 					d.Float32s()[j] = float32(c.huge)
 				} else {

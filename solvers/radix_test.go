@@ -74,7 +74,7 @@ func equalFlags(a, b []bool) []bool {
 // the largest float32.
 func TestSelectSmallestKeysEdgeCases(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
-	one := math.Float32bits(1)
+	oneBits := math.Float32bits(1)
 	cases := []struct {
 		name   string
 		weight func(i int) float32
@@ -83,11 +83,11 @@ func TestSelectSmallestKeysEdgeCases(t *testing.T) {
 		{"all equal", func(int) float32 { return 0.5 }, func(int) bool { return false }},
 		{"all zero", func(int) float32 { return 0 }, func(int) bool { return false }},
 		{"all pruned", func(i int) float32 { return float32(i) }, func(int) bool { return true }},
-		{"low bits", func(int) float32 { return math.Float32frombits(one + uint32(r.IntN(4))) },
+		{"low bits", func(int) float32 { return math.Float32frombits(oneBits + uint32(r.IntN(4))) },
 			func(i int) bool { return i%5 == 0 }},
-		{"middle bits", func(int) float32 { return math.Float32frombits(one + uint32(r.IntN(4))<<10) },
+		{"middle bits", func(int) float32 { return math.Float32frombits(oneBits + uint32(r.IntN(4))<<10) },
 			func(i int) bool { return i%5 == 0 }},
-		{"top bits", func(int) float32 { return math.Float32frombits(one + uint32(r.IntN(4))<<21) },
+		{"top bits", func(int) float32 { return math.Float32frombits(oneBits + uint32(r.IntN(4))<<21) },
 			func(i int) bool { return i%5 == 0 }},
 		{"near max", func(int) float32 { return math.Float32frombits(0x7f7fffff - uint32(r.IntN(3))) },
 			func(int) bool { return false }},

@@ -544,22 +544,22 @@ func TestRejectedStepPrunedNonFinite(t *testing.T) {
 
 	// w1 has 96 weights, all summed by the vector check, and w2 has 36,
 	// of which the last 4 form the scalar tail.
-	find := func(keep []bool, kept bool, from int) int {
+	find := func(keep []bool, wantKept bool, from int) int {
 		for j := from; j < len(keep); j++ {
-			if keep[j] == kept {
+			if keep[j] == wantKept {
 				return j
 			}
 		}
-		t.Fatalf("no weight with kept = %v from index %d", kept, from)
+		t.Fatalf("no weight with keep = %v from index %d", wantKept, from)
 		return -1
 	}
 	cases := []struct {
-		name  string
-		node  *gorgonia.Node
-		param int
-		kept  bool
-		from  int
-		value float32
+		name     string
+		node     *gorgonia.Node
+		param    int
+		wantKept bool
+		from     int
+		value    float32
 	}{
 		{"pruned w1, NaN", m.w1, 0, false, 0, float32(math.NaN())},
 		{"pruned w1, +Inf", m.w1, 0, false, 40, float32(math.Inf(1))},
@@ -582,7 +582,7 @@ func TestRejectedStepPrunedNonFinite(t *testing.T) {
 		}
 		weights := weightsOf(m)
 
-		j := find(s.params[c.param].keep, c.kept, c.from)
+		j := find(s.params[c.param].keep, c.wantKept, c.from)
 		g, _ := c.node.Grad()
 		g.(*tensor.Dense).Float32s()[j] = c.value
 		err := s.Step(gorgonia.NodesToValueGrads(m.params))
