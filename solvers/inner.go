@@ -174,8 +174,8 @@ func itoa(i int) string {
 }
 
 // prepare checks every parameter before anything changes. On the first
-// step it allocates the state, and after Load it moves the loaded state,
-// to the places placeMoments picks.
+// step it allocates the state where placeMoments puts it, and after Load
+// it moves the loaded state there.
 func (st *moments) prepare(model []gorgonia.ValueGrad, two bool) error {
 	if st.dtype != nil && len(st.dtype) != len(model) {
 		return errors.Errorf("solvers: the parameter list has %d entries, but the state "+
@@ -322,10 +322,10 @@ type maskedStepper interface {
 // fusedPass is the wrapper's work on parameter i that an inner solver
 // runs chunk by chunk, f == nil meaning none. After the update of a chunk,
 // after(i, lo, hi) finishes it when after is set and finish[i] is true.
-// Otherwise the weights that keep[i] rejects are zeroed. keep[i] is nil for a parameter that is
-// not pruned. The gradients of pruned weights are not masked: their
-// moments follow them, the weights are zeroed after the update, and the
-// wrapper zeros those moments before it changes a mask.
+// Otherwise the weights that keep[i] rejects are zeroed. keep[i] is nil
+// for a parameter that is not pruned. The gradients of pruned weights are
+// not masked: their moments follow them, the weights are zeroed after the
+// update, and the wrapper zeros those moments before it changes a mask.
 type fusedPass struct {
 	keep   [][]bool
 	after  func(i, lo, hi int)
