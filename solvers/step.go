@@ -389,7 +389,6 @@ func (s *Solver) innerStep(model []gorgonia.ValueGrad, eta float64) error {
 				if k := s.l1Term[i]; k >= 0 {
 					s.l1Threshold[i] = eta * s.terms[k].lambda
 				}
-				pass.finish[i] = s.eager || s.l1Term[i] >= 0
 			}
 			clear(s.zeros)
 			clear(s.absSum)
@@ -727,6 +726,9 @@ func (s *Solver) initMetrics() {
 	}
 	s.finishChunkFunc = s.finishChunk
 	for i := range s.params {
+		// The fused pass finishes a parameter that has an L1 prox, or every
+		// parameter when the weights are measured at every step.
+		s.pass.finish[i] = s.eager || s.l1Term[i] >= 0
 		s.signals[s.params[i].key] = 0
 	}
 	s.signals["sparsity"] = 0
